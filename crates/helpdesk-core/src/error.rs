@@ -1,0 +1,191 @@
+//! Every error a client can see, with its Feishu `code` and HTTP status.
+
+/// One error a client can receive. `code`, `http_status` and `msg` are the only
+/// place where a variant is mapped onto the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 99991661: the `Authorization` header is missing or not `Bearer <token>`.
+    #[error("missing access token")]
+    MissingToken,
+    /// 99991663: the token is unknown, forged, revoked or expired.
+    #[error("invalid access token")]
+    InvalidToken,
+    /// 99991672: the app lacks every scope the API accepts.
+    #[error("scope required: {0:?}")]
+    ScopeRequired(&'static [&'static str]),
+    /// 10003 (HTTP 200, as Feishu): token request without app_id or app_secret.
+    #[error("invalid param: {0}")]
+    TokenInvalidParam(String),
+    /// 10014 (HTTP 200, as Feishu): unknown app or wrong secret.
+    #[error("app secret invalid")]
+    AppSecretInvalid,
+    /// 154000: a malformed helpdesk request; the detail says which part.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 154003: helpdesk credential missing or wrong, another tenant's helpdesk,
+    /// or an app that is not a custom (self-built) app.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 154004: ticket or message not found, or the message holds no image.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 154404: the image was deleted.
+    #[error("image deleted")]
+    ImageDeleted,
+    /// 155000: something failed on our side; the log id is the handle.
+    #[error("internal error")]
+    Internal,
+    /// 234001: upload without `image_type` or `image`, or a bad `image_type`.
+    #[error("upload invalid param: {0}")]
+    UploadInvalidParam(String),
+    /// 234006: the image is larger than the limit (bytes).
+    #[error("image too large (limit {0} bytes)")]
+    UploadTooLarge(u64),
+    /// 234010: the uploaded file is empty.
+    #[error("empty file")]
+    UploadEmpty,
+    /// 234011: the bytes are not an image type we accept.
+    #[error("image format not supported")]
+    UploadUnsupported,
+}
+
+impl ApiError {
+    /// The Feishu error code.
+    pub fn code(&self) -> i64 {
+        match self {
+            ApiError::MissingToken => 99991661,
+            ApiError::InvalidToken => 99991663,
+            ApiError::ScopeRequired(_) => 99991672,
+            ApiError::TokenInvalidParam(_) => 10003,
+            ApiError::AppSecretInvalid => 10014,
+            ApiError::BadRequest(_) => 154000,
+            ApiError::Forbidden(_) => 154003,
+            ApiError::NotFound(_) => 154004,
+            ApiError::ImageDeleted => 154404,
+            ApiError::Internal => 155000,
+            ApiError::UploadInvalidParam(_) => 234001,
+            ApiError::UploadTooLarge(_) => 234006,
+            ApiError::UploadEmpty => 234010,
+            ApiError::UploadUnsupported => 234011,
+        }
+    }
+
+    /// The HTTP status Feishu answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::MissingToken | ApiError::InvalidToken | ApiError::ScopeRequired(_) => 400,
+            ApiError::TokenInvalidParam(_) | ApiError::AppSecretInvalid => 200,
+            ApiError::BadRequest(_) => 400,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::ImageDeleted => 401,
+            ApiError::Internal => 500,
+            ApiError::UploadInvalidParam(_)
+            | ApiError::UploadTooLarge(_)
+            | ApiError::UploadEmpty
+            | ApiError::UploadUnsupported => 400,
+        }
+    }
+
+    /// The `msg` of the envelope: Feishu's own wording, which clients compare.
+    pub fn msg(&self) -> String {
+        match self {
+            ApiError::MissingToken => {
+                "Missing access token for authorization. Please make a request with token attached."
+                    .into()
+            }
+            ApiError::InvalidToken => {
+                "Invalid access token for authorization. Please make a request with token attached."
+                    .into()
+            }
+            ApiError::ScopeRequired(scopes) => format!(
+                "Access denied. One of the following scopes is required: [{}]",
+                scopes.join(", ")
+            ),
+            ApiError::TokenInvalidParam(_) => "invalid param".into(),
+            ApiError::AppSecretInvalid => "app secret invalid".into(),
+            ApiError::BadRequest(_) => "Bad request, please check your request body".into(),
+            ApiError::Forbidden(_) => "Please check you have the correct access".into(),
+            ApiError::NotFound(_) => "Resource not found".into(),
+            ApiError::ImageDeleted => "Image might be deleted".into(),
+            ApiError::Internal => "Internal error".into(),
+            ApiError::UploadInvalidParam(_) => "invalid param".into(),
+            ApiError::UploadTooLarge(_) => "file size exceed the max value".into(),
+            ApiError::UploadEmpty => "file is empty".into(),
+            ApiError::UploadUnsupported => "image type not supported".into(),
+        }
+    }
+
+    /// What to do next, in one line: sent as `error.details[{key: "hint"}]`.
+    pub fn hint(&self) -> String {
+        match self {
+            ApiError::MissingToken => "send `Authorization: Bearer <tenant_access_token>`".into(),
+            ApiError::InvalidToken => {
+                "get a new tenant_access_token from /open-apis/auth/v3/tenant_access_token/internal"
+                    .into()
+            }
+            ApiError::ScopeRequired(scopes) => {
+                format!("grant the app one of: {}", scopes.join(", "))
+            }
+            ApiError::TokenInvalidParam(d)
+            | ApiError::BadRequest(d)
+            | ApiError::Forbidden(d)
+            | ApiError::NotFound(d)
+            | ApiError::UploadInvalidParam(d) => d.clone(),
+            ApiError::AppSecretInvalid => "check app_id and app_secret".into(),
+            ApiError::ImageDeleted => {
+                "the image was removed from the ticket; it cannot be fetched again".into()
+            }
+            ApiError::Internal => {
+                "retry later; if it persists, give the log id to the server's operator".into()
+            }
+            ApiError::UploadTooLarge(limit) => format!("upload an image of at most {limit} bytes"),
+            ApiError::UploadEmpty => "the `image` part has no bytes".into(),
+            ApiError::UploadUnsupported => {
+                "upload a PNG, JPEG, GIF, WEBP, BMP, TIFF or ICO image".into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_image_error_table_matches_the_api_page() {
+        let rows = [
+            (
+                ApiError::BadRequest(String::new()),
+                400,
+                154000,
+                "Bad request, please check your request body",
+            ),
+            (
+                ApiError::Forbidden(String::new()),
+                403,
+                154003,
+                "Please check you have the correct access",
+            ),
+            (
+                ApiError::NotFound(String::new()),
+                404,
+                154004,
+                "Resource not found",
+            ),
+            (
+                ApiError::ImageDeleted,
+                401,
+                154404,
+                "Image might be deleted",
+            ),
+            (ApiError::Internal, 500, 155000, "Internal error"),
+        ];
+        for (err, status, code, msg) in rows {
+            assert_eq!(
+                (err.http_status(), err.code(), err.msg().as_str()),
+                (status, code, msg)
+            );
+        }
+    }
+}
