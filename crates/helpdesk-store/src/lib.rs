@@ -1,1 +1,119 @@
+//! Storage for helpdesk: one trait for metadata, one for blobs, their
+//! backends, and ingest (sniff, hash, write the blob, then the row).
+//!
+//! Handlers only ever see `dyn MetadataStore` and `dyn BlobStore`, so a new
+//! backend slots in here without touching them.
 
+mod blobs;
+mod config;
+mod ingest;
+mod model;
+pub mod secret;
+mod sqlite;
+pub mod tokens;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use helpdesk_core::ids::MessageRef;
+
+pub use blobs::ObjectBlobs;
+pub use config::{open, StorageConfig, Stores};
+pub use ingest::{ingest, IngestError, IngestLimits};
+pub use model::*;
+pub use sqlite::SqliteMeta;
+
+/// What can go wrong below the API. Handlers map every variant but `Invalid`
+/// and `NotFound` to an internal error (155000).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Something named does not exist (an admin typo, a missing blob).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request cannot be carried out as given.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("blob storage: {0}")]
+    Blob(#[from] object_store::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A blob's bytes, in chunks, as they come off storage.
+pub type BlobStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// Tenants, apps, helpdesks, tickets, messages and image records.
+#[async_trait]
+pub trait MetadataStore: Send + Sync + 'static {
+    /// The key that signs access tokens; created on first use, then the same
+    /// for every process and replica sharing this database.
+    async fn signing_key(&self) -> Result<Vec<u8>>;
+    /// Replaces the signing key: every token issued before is refused.
+    async fn rotate_signing_key(&self) -> Result<()>;
+
+    async fn create_tenant(&self, name: &str) -> Result<Tenant>;
+    async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
+    async fn app(&self, app_id: &str) -> Result<Option<App>>;
+    async fn create_helpdesk(&self, tenant_key: &str, name: &str, token_sha256: &str) -> Result<Helpdesk>;
+    async fn helpdesk(&self, helpdesk_id: &str) -> Result<Option<Helpdesk>>;
+
+    /// Records an uploaded image whose blob is already durable.
+    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image>;
+    /// The live images among `keys` that belong to `tenant_key`.
+    async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>>;
+
+    async fn create_ticket(&self, ticket: NewTicket<'_>) -> Result<Ticket>;
+    /// The ticket, if it exists in this helpdesk.
+    async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
+    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
+    /// One page of a ticket's messages, oldest first, and how many match in all.
+    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<(Vec<Message>, u64)>;
+
+    /// The hot path of a download: the message (in this helpdesk's ticket) and
+    /// its image at `index`, in one indexed lookup.
+    async fn message_image(
+        &self,
+        helpdesk_id: &str,
+        ticket_id: &str,
+        msg: MessageRef<'_>,
+        index: u32,
+    ) -> Result<Option<ImageLookup>>;
+
+    /// Marks a message's image (or all of them, with no index) deleted and
+    /// removes from `blobs` every object no live image refers to any more.
+    async fn delete_message_images(
+        &self,
+        ticket_id: &str,
+        msg: MessageRef<'_>,
+        index: Option<u32>,
+        blobs: &dyn BlobStore,
+    ) -> Result<Vec<DeletedImage>>;
+}
+
+/// Image bytes, content-addressed by their SHA-256 (hex).
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Stores the file at `path` under `sha256`; durable when this returns.
+    async fn put_file(&self, sha256: &str, path: &Path) -> Result<()>;
+    async fn exists(&self, sha256: &str) -> Result<bool>;
+    /// The bytes as a stream; `StoreError::NotFound` when the object is missing.
+    async fn get(&self, sha256: &str) -> Result<BlobStream>;
+    /// Removes the object; removing a missing object is not an error.
+    async fn delete(&self, sha256: &str) -> Result<()>;
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

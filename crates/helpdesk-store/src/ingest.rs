@@ -1,0 +1,113 @@
+//! Ingest: spool an upload to a temporary file while hashing and sniffing it,
+//! write the blob and make it durable, then commit the row that points at it.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use helpdesk_core::disposition::upload_file_name;
+use helpdesk_core::ImageType;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::{Blob, BlobStore, Image, MetadataStore, StoreError};
+
+/// How far past the limit an oversized upload is still read (and dropped), so
+/// that the client gets our answer instead of a reset connection.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct IngestLimits {
+    /// Largest image accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("empty file")]
+    Empty,
+    #[error("larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("not an image of a supported type")]
+    Unsupported,
+    /// The client's body broke off.
+    #[error("reading the upload: {0}")]
+    Body(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Removes the spool file however ingest ends.
+struct Spool(PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Stores one uploaded image for `tenant_key` and returns its record.
+pub async fn ingest<S, E>(
+    meta: &dyn MetadataStore,
+    blobs: &dyn BlobStore,
+    tmp_dir: &Path,
+    limits: IngestLimits,
+    tenant_key: &str,
+    client_name: Option<&str>,
+    mut body: S,
+) -> Result<Image, IngestError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let spool = Spool(tmp_dir.join(format!("upload-{}", helpdesk_core::ids::image_key())));
+    let mut file = tokio::fs::File::create(&spool.0).await.map_err(StoreError::from)?;
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(ImageType::SNIFF_LEN);
+    let mut size: u64 = 0;
+
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| IngestError::Body(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > limits.max_bytes {
+            if size > limits.max_bytes + DRAIN_LIMIT {
+                break;
+            }
+            continue;
+        }
+        if head.len() < ImageType::SNIFF_LEN {
+            let take = (ImageType::SNIFF_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(StoreError::from)?;
+    }
+    if size > limits.max_bytes {
+        return Err(IngestError::TooLarge(limits.max_bytes));
+    }
+    if size == 0 {
+        return Err(IngestError::Empty);
+    }
+    let image_type = ImageType::sniff(&head).ok_or(IngestError::Unsupported)?;
+    file.flush().await.map_err(StoreError::from)?;
+    drop(file);
+
+    let blob = Blob {
+        sha256: hex::encode(hasher.finalize()),
+        size,
+        image_type,
+    };
+    // Same bytes are stored once.
+    if !blobs.exists(&blob.sha256).await? {
+        blobs.put_file(&blob.sha256, &spool.0).await?;
+    }
+    let file_name = upload_file_name(client_name, image_type.extension());
+    let image = meta.add_image(tenant_key, &blob, &file_name).await?;
+    // A deletion of the same bytes may have removed the object between our
+    // check and our commit; it removes objects before committing, so looking
+    // again after ours is enough to catch it.
+    if !blobs.exists(&blob.sha256).await? {
+        blobs.put_file(&blob.sha256, &spool.0).await?;
+    }
+    Ok(image)
+}
