@@ -1,1 +1,20 @@
+//! The Feishu-compatible HTTP server.
+//!
+//! One request takes one path: the envelope middleware (log id, error body,
+//! access log) -> an extractor (who is calling) -> a thin handler -> the store
+//! -> a response writer. Handlers return `Failure` for every error; only
+//! `response.rs` turns one into a status and a body.
 
+mod auth;
+mod handlers;
+mod logid;
+mod query;
+mod response;
+mod router;
+mod serve;
+mod state;
+
+pub use logid::LogId;
+pub use router::router;
+pub use serve::serve;
+pub use state::{AppState, ServerConfig};

@@ -37,7 +37,10 @@ impl ObjectBlobs {
 
     /// Blobs in any object store.
     pub fn remote(store: Arc<dyn ObjectStore>) -> ObjectBlobs {
-        ObjectBlobs { store, local_root: None }
+        ObjectBlobs {
+            store,
+            local_root: None,
+        }
     }
 
     fn location(sha256: &str) -> ObjectPath {
@@ -48,7 +51,9 @@ impl ObjectBlobs {
     /// `object_store` renames the finished file into place but does not fsync:
     /// do it for the file and the directories the rename touched.
     async fn make_durable(&self, location: &ObjectPath) -> Result<()> {
-        let Some(root) = &self.local_root else { return Ok(()) };
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
         let file = root.join(location.as_ref());
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::File::open(&file)?.sync_all()?;
@@ -105,7 +110,9 @@ impl BlobStore for ObjectBlobs {
     async fn get(&self, sha256: &str) -> Result<BlobStream> {
         let result = match self.store.get(&Self::location(sha256)).await {
             Ok(r) => r,
-            Err(object_store::Error::NotFound { .. }) => return Err(StoreError::NotFound(format!("blob {sha256}"))),
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(StoreError::NotFound(format!("blob {sha256}")))
+            }
             Err(e) => return Err(e.into()),
         };
         match result.payload {

@@ -46,10 +46,11 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
     let blobs: Arc<dyn BlobStore> = match config.blob_url.as_deref() {
         None => Arc::new(ObjectBlobs::local(&data_dir.join("blobs"))?),
         Some(url) if url.starts_with("file://") => {
-            let u = url::Url::parse(url).map_err(|e| StoreError::Invalid(format!("bad --blob-url {url:?}: {e}")))?;
-            let path = u
-                .to_file_path()
-                .map_err(|_| StoreError::Invalid(format!("bad --blob-url {url:?}: not an absolute file path")))?;
+            let u = url::Url::parse(url)
+                .map_err(|e| StoreError::Invalid(format!("bad --blob-url {url:?}: {e}")))?;
+            let path = u.to_file_path().map_err(|_| {
+                StoreError::Invalid(format!("bad --blob-url {url:?}: not an absolute file path"))
+            })?;
             Arc::new(ObjectBlobs::local(Path::new(&path))?)
         }
         Some(url) => {
@@ -60,7 +61,11 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
         }
     };
 
-    Ok(Stores { meta, blobs, tmp_dir })
+    Ok(Stores {
+        meta,
+        blobs,
+        tmp_dir,
+    })
 }
 
 fn scheme(url: &str) -> &str {

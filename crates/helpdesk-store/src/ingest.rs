@@ -46,22 +46,30 @@ impl Drop for Spool {
     }
 }
 
-/// Stores one uploaded image for `tenant_key` and returns its record.
-pub async fn ingest<S, E>(
-    meta: &dyn MetadataStore,
-    blobs: &dyn BlobStore,
+/// An upload spooled to a temporary file, hashed and sniffed, not yet stored.
+/// Dropping it removes the file.
+pub struct Spooled {
+    spool: Spool,
+    pub blob: Blob,
+    client_name: Option<String>,
+}
+
+/// Reads an upload to a temporary file in `tmp_dir`, hashing it and sniffing
+/// its type, and refusing it when empty, too large or not an image.
+pub async fn spool<S, E>(
     tmp_dir: &Path,
     limits: IngestLimits,
-    tenant_key: &str,
-    client_name: Option<&str>,
+    client_name: Option<String>,
     mut body: S,
-) -> Result<Image, IngestError>
+) -> Result<Spooled, IngestError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let spool = Spool(tmp_dir.join(format!("upload-{}", helpdesk_core::ids::image_key())));
-    let mut file = tokio::fs::File::create(&spool.0).await.map_err(StoreError::from)?;
+    let mut file = tokio::fs::File::create(&spool.0)
+        .await
+        .map_err(StoreError::from)?;
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(ImageType::SNIFF_LEN);
     let mut size: u64 = 0;
@@ -90,24 +98,58 @@ where
     }
     let image_type = ImageType::sniff(&head).ok_or(IngestError::Unsupported)?;
     file.flush().await.map_err(StoreError::from)?;
-    drop(file);
+    Ok(Spooled {
+        spool,
+        blob: Blob {
+            sha256: hex::encode(hasher.finalize()),
+            size,
+            image_type,
+        },
+        client_name,
+    })
+}
 
-    let blob = Blob {
-        sha256: hex::encode(hasher.finalize()),
-        size,
-        image_type,
-    };
-    // Same bytes are stored once.
-    if !blobs.exists(&blob.sha256).await? {
-        blobs.put_file(&blob.sha256, &spool.0).await?;
+impl Spooled {
+    /// Writes the blob (once per content), makes it durable, then records the
+    /// image for `tenant_key`.
+    pub async fn commit(
+        self,
+        meta: &dyn MetadataStore,
+        blobs: &dyn BlobStore,
+        tenant_key: &str,
+    ) -> Result<Image, IngestError> {
+        let blob = &self.blob;
+        if !blobs.exists(&blob.sha256).await? {
+            blobs.put_file(&blob.sha256, &self.spool.0).await?;
+        }
+        let file_name = upload_file_name(self.client_name.as_deref(), blob.image_type.extension());
+        let image = meta.add_image(tenant_key, blob, &file_name).await?;
+        // A deletion of the same bytes may have removed the object between our
+        // check and our commit; it removes objects before committing, so looking
+        // again after ours is enough to catch it.
+        if !blobs.exists(&blob.sha256).await? {
+            blobs.put_file(&blob.sha256, &self.spool.0).await?;
+        }
+        Ok(image)
     }
-    let file_name = upload_file_name(client_name, image_type.extension());
-    let image = meta.add_image(tenant_key, &blob, &file_name).await?;
-    // A deletion of the same bytes may have removed the object between our
-    // check and our commit; it removes objects before committing, so looking
-    // again after ours is enough to catch it.
-    if !blobs.exists(&blob.sha256).await? {
-        blobs.put_file(&blob.sha256, &spool.0).await?;
-    }
-    Ok(image)
+}
+
+/// Spools and commits in one go, for callers that have the whole upload.
+pub async fn ingest<S, E>(
+    meta: &dyn MetadataStore,
+    blobs: &dyn BlobStore,
+    tmp_dir: &Path,
+    limits: IngestLimits,
+    tenant_key: &str,
+    client_name: Option<&str>,
+    body: S,
+) -> Result<Image, IngestError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    spool(tmp_dir, limits, client_name.map(str::to_string), body)
+        .await?
+        .commit(meta, blobs, tenant_key)
+        .await
 }

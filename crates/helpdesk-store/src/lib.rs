@@ -8,6 +8,7 @@ mod blobs;
 mod config;
 mod ingest;
 mod model;
+pub mod provision;
 pub mod secret;
 mod sqlite;
 pub mod tokens;
@@ -21,7 +22,7 @@ use helpdesk_core::ids::MessageRef;
 
 pub use blobs::ObjectBlobs;
 pub use config::{open, StorageConfig, Stores};
-pub use ingest::{ingest, IngestError, IngestLimits};
+pub use ingest::{ingest, spool, IngestError, IngestLimits, Spooled};
 pub use model::*;
 pub use sqlite::SqliteMeta;
 
@@ -62,7 +63,14 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn create_tenant(&self, name: &str) -> Result<Tenant>;
     async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
     async fn app(&self, app_id: &str) -> Result<Option<App>>;
-    async fn create_helpdesk(&self, tenant_key: &str, name: &str, token_sha256: &str) -> Result<Helpdesk>;
+    /// Refuses every token issued to the app until now.
+    async fn revoke_tokens(&self, app_id: &str) -> Result<()>;
+    async fn create_helpdesk(
+        &self,
+        tenant_key: &str,
+        name: &str,
+        token_sha256: &str,
+    ) -> Result<Helpdesk>;
     async fn helpdesk(&self, helpdesk_id: &str) -> Result<Option<Helpdesk>>;
 
     /// Records an uploaded image whose blob is already durable.
@@ -75,7 +83,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// One page of a ticket's messages, oldest first, and how many match in all.
-    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<(Vec<Message>, u64)>;
+    async fn messages(
+        &self,
+        ticket_id: &str,
+        filter: &MessageFilter,
+    ) -> Result<(Vec<Message>, u64)>;
 
     /// The hot path of a download: the message (in this helpdesk's ticket) and
     /// its image at `index`, in one indexed lookup.

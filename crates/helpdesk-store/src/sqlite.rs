@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::ids::{self, MessageRef};
 use rand::RngCore;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 
 use crate::*;
@@ -40,7 +42,10 @@ impl SqliteMeta {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteMeta { pool })
     }
@@ -59,7 +64,8 @@ fn app_from(row: &SqliteRow) -> Result<App> {
         app_id: row.try_get("app_id")?,
         tenant_key: row.try_get("tenant_key")?,
         name: row.try_get("name")?,
-        kind: AppKind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("unknown app kind {kind:?}")))?,
+        kind: AppKind::parse(&kind)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown app kind {kind:?}")))?,
         scopes: scopes.split_whitespace().map(str::to_string).collect(),
         secret_sha256: row.try_get("secret_sha256")?,
         tokens_not_before: row.try_get("tokens_not_before")?,
@@ -133,17 +139,22 @@ impl MetadataStore for SqliteMeta {
     async fn rotate_signing_key(&self) -> Result<()> {
         let mut key = vec![0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        sqlx::query("INSERT OR REPLACE INTO server_keys (name, value, created_at) VALUES (?, ?, ?)")
-            .bind(SIGNING_KEY)
-            .bind(&key)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO server_keys (name, value, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(SIGNING_KEY)
+        .bind(&key)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn create_tenant(&self, name: &str) -> Result<Tenant> {
-        let tenant = Tenant { tenant_key: ids::tenant_key(), name: name.to_string() };
+        let tenant = Tenant {
+            tenant_key: ids::tenant_key(),
+            name: name.to_string(),
+        };
         sqlx::query("INSERT INTO tenants (tenant_key, name, created_at) VALUES (?, ?, ?)")
             .bind(&tenant.tenant_key)
             .bind(&tenant.name)
@@ -198,7 +209,26 @@ impl MetadataStore for SqliteMeta {
         row.as_ref().map(app_from).transpose()
     }
 
-    async fn create_helpdesk(&self, tenant_key: &str, name: &str, token_sha256: &str) -> Result<Helpdesk> {
+    async fn revoke_tokens(&self, app_id: &str) -> Result<()> {
+        // Tokens carry whole seconds: one issued earlier in this very second
+        // must go too, so new ones start from the next.
+        let done = sqlx::query("UPDATE apps SET tokens_not_before = ? WHERE app_id = ?")
+            .bind(now() + 1)
+            .bind(app_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("app {app_id:?}")));
+        }
+        Ok(())
+    }
+
+    async fn create_helpdesk(
+        &self,
+        tenant_key: &str,
+        name: &str,
+        token_sha256: &str,
+    ) -> Result<Helpdesk> {
         let mut tx = self.write().await?;
         let tenant = sqlx::query("SELECT 1 FROM tenants WHERE tenant_key = ?")
             .bind(tenant_key)
@@ -351,12 +381,16 @@ impl MetadataStore for SqliteMeta {
         // An image deleted since the caller looked it up must not be attached:
         // its bytes may be gone.
         for image in new.images {
-            let live = sqlx::query("SELECT 1 FROM images WHERE image_key = ? AND deleted_at IS NULL")
-                .bind(&image.image_key)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let live =
+                sqlx::query("SELECT 1 FROM images WHERE image_key = ? AND deleted_at IS NULL")
+                    .bind(&image.image_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if live.is_none() {
-                return Err(StoreError::Invalid(format!("image {} was deleted", image.image_key)));
+                return Err(StoreError::Invalid(format!(
+                    "image {} was deleted",
+                    image.image_key
+                )));
             }
         }
         sqlx::query(
@@ -400,7 +434,11 @@ impl MetadataStore for SqliteMeta {
         Ok(message)
     }
 
-    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<(Vec<Message>, u64)> {
+    async fn messages(
+        &self,
+        ticket_id: &str,
+        filter: &MessageFilter,
+    ) -> Result<(Vec<Message>, u64)> {
         const WHERE: &str = "WHERE ticket_id = ?1 AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at <= ?3)";
         let total: i64 = sqlx::query(&format!("SELECT count(*) AS n FROM messages {WHERE}"))
             .bind(ticket_id)
@@ -484,12 +522,16 @@ impl MetadataStore for SqliteMeta {
         .bind(ticket_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("message {value:?} in ticket {ticket_id:?}")))?;
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("message {value:?} in ticket {ticket_id:?}"))
+        })?;
         let id: String = message.try_get("id")?;
         let message_id: String = message.try_get("message_id")?;
         let image_count: i64 = message.try_get("image_count")?;
         if image_count == 0 {
-            return Err(StoreError::Invalid(format!("message {value:?} holds no image")));
+            return Err(StoreError::Invalid(format!(
+                "message {value:?} holds no image"
+            )));
         }
         if let Some(i) = index {
             if i64::from(i) >= image_count {
@@ -522,21 +564,32 @@ impl MetadataStore for SqliteMeta {
         let mut deleted = Vec::with_capacity(rows.len());
         for row in rows {
             let sha256: String = row.try_get("sha256")?;
-            let still_used = sqlx::query("SELECT 1 FROM message_images WHERE sha256 = ? AND deleted_at IS NULL LIMIT 1")
-                .bind(&sha256)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if !still_used && !deleted.iter().any(|d: &DeletedImage| d.sha256 == sha256 && d.blob_removed) {
+            let still_used = sqlx::query(
+                "SELECT 1 FROM message_images WHERE sha256 = ? AND deleted_at IS NULL LIMIT 1",
+            )
+            .bind(&sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            if !still_used
+                && !deleted
+                    .iter()
+                    .any(|d: &DeletedImage| d.sha256 == sha256 && d.blob_removed)
+            {
                 // Unposted uploads of these bytes go with them: their key now
                 // names nothing. The object goes before the commit, while we
                 // hold the write lock (see ingest).
-                sqlx::query("UPDATE images SET deleted_at = ? WHERE sha256 = ? AND deleted_at IS NULL")
-                    .bind(now)
+                sqlx::query(
+                    "UPDATE images SET deleted_at = ? WHERE sha256 = ? AND deleted_at IS NULL",
+                )
+                .bind(now)
+                .bind(&sha256)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM blobs WHERE sha256 = ?")
                     .bind(&sha256)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM blobs WHERE sha256 = ?").bind(&sha256).execute(&mut *tx).await?;
                 blobs.delete(&sha256).await?;
             }
             deleted.push(DeletedImage {

@@ -65,7 +65,8 @@ impl TokenSigner {
 
     fn mac(&self, kind: TokenKind, payload: &str) -> Hmac<Sha256> {
         // HMAC takes keys of any length; new_from_slice cannot fail for it.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
         mac.update(kind.prefix().as_bytes());
         mac.update(payload.as_bytes());
         mac
@@ -100,7 +101,11 @@ impl TokenSigner {
         let expires_at: i64 = parts.next()?.parse().ok()?;
         let issued_at: i64 = parts.next()?.parse().ok()?;
         let app_id = parts.next()?.to_string();
-        (now < expires_at).then_some(Claims { app_id, issued_at, expires_at })
+        (now < expires_at).then_some(Claims {
+            app_id,
+            issued_at,
+            expires_at,
+        })
     }
 }
 
@@ -130,8 +135,12 @@ mod tests {
         let t = s.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
         let c = s.verify(TokenKind::Tenant, &t, 100).unwrap();
         assert_eq!(c.app_id, "cli_1");
-        assert!(s.verify(TokenKind::App, &t.replacen("t-", "a-", 1), 100).is_none());
-        assert!(TokenSigner::new(b"other".to_vec()).verify(TokenKind::Tenant, &t, 100).is_none());
+        assert!(s
+            .verify(TokenKind::App, &t.replacen("t-", "a-", 1), 100)
+            .is_none());
+        assert!(TokenSigner::new(b"other".to_vec())
+            .verify(TokenKind::Tenant, &t, 100)
+            .is_none());
         let forged = t.replacen(&t[2..6], "AAAA", 1);
         assert!(s.verify(TokenKind::Tenant, &forged, 100).is_none());
         assert!(s.verify(TokenKind::Tenant, "t-", 100).is_none());

@@ -1,0 +1,88 @@
+//! `helpdesk serve`.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use helpdesk_server::{AppState, ServerConfig};
+use helpdesk_store::StorageConfig;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "HELPDESK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Provision a demo tenant, app, helpdesk and ticket (once), write
+    /// <data-dir>/demo.json, and print a curl session to try it.
+    #[arg(long)]
+    demo: bool,
+    /// Largest image an upload may carry, in bytes.
+    #[arg(long, env = "HELPDESK_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_image_bytes: u64,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("stopping: finishing in-flight requests");
+}
+
+pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let stores = helpdesk_store::open(storage)
+        .await
+        .with_context(|| format!("opening storage in {}", storage.data_dir.display()))?;
+    let state = AppState::new(
+        stores.clone(),
+        ServerConfig {
+            max_image_bytes: args.max_image_bytes,
+        },
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: pass a free address with --listen",
+                args.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    if args.demo {
+        let demo = crate::demo::provision(&stores, storage, &base_url)
+            .await
+            .context("provisioning the demo")?;
+        println!("{}", crate::demo::curl_session(&demo));
+    }
+    // Scripts and tests wait for this line to learn the address.
+    println!("helpdesk listening on {base_url}");
+    tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
+    helpdesk_server::serve(listener, helpdesk_server::router(state), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! `POST /open-apis/auth/v3/{tenant,app}_access_token/internal`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use helpdesk_core::ApiError;
+use helpdesk_store::tokens::{Issued, TokenKind};
+use helpdesk_store::{now, secret};
+use serde_json::json;
+
+use super::{json_object, string_field};
+use crate::response::{json_response, Failure};
+use crate::AppState;
+
+/// Checks app_id and app_secret and issues a token of `kind`.
+async fn issue(state: &AppState, body: &[u8], kind: TokenKind) -> Result<Issued, Failure> {
+    let obj = json_object(body)
+        .ok_or_else(|| ApiError::TokenInvalidParam("the body is not a JSON object".into()))?;
+    let (Some(app_id), Some(app_secret)) = (
+        string_field(&obj, "app_id"),
+        string_field(&obj, "app_secret"),
+    ) else {
+        return Err(ApiError::TokenInvalidParam(
+            "send {\"app_id\": \"cli_...\", \"app_secret\": \"...\"}".into(),
+        )
+        .into());
+    };
+    let app = state
+        .meta
+        .app(app_id)
+        .await?
+        .ok_or(ApiError::AppSecretInvalid)?;
+    if !secret::matches(app_secret, &app.secret_sha256) {
+        return Err(ApiError::AppSecretInvalid.into());
+    }
+    Ok(state
+        .tokens
+        .issue(kind, &app.app_id, app.tokens_not_before, now()))
+}
+
+pub async fn tenant_access_token(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let issued = issue(&state, &body, TokenKind::Tenant).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"code": 0, "msg": "ok", "tenant_access_token": issued.token, "expire": issued.expire}),
+    ))
+}
+
+pub async fn app_access_token(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let app = issue(&state, &body, TokenKind::App).await?;
+    let tenant = issue(&state, &body, TokenKind::Tenant).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "code": 0,
+            "msg": "ok",
+            "app_access_token": app.token,
+            "tenant_access_token": tenant.token,
+            "expire": app.expire.min(tenant.expire),
+        }),
+    ))
+}

@@ -1,0 +1,151 @@
+//! The response writers: the JSON envelope, errors, and the middleware that
+//! stamps every response with its log id and logs it.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use helpdesk_core::ApiError;
+use helpdesk_store::{IngestError, StoreError};
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+use crate::LogId;
+
+pub const JSON_UTF8: &str = "application/json; charset=utf-8";
+const LOG_ID_HEADER: &str = "x-tt-logid";
+
+/// A handler's error. It becomes a response carrying the `ApiError`; the
+/// envelope middleware writes its body, which needs the request's log id.
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        Failure(ApiError::Internal)
+    }
+}
+
+impl From<IngestError> for Failure {
+    fn from(e: IngestError) -> Self {
+        Failure(match e {
+            IngestError::Empty => ApiError::UploadEmpty,
+            IngestError::TooLarge(limit) => ApiError::UploadTooLarge(limit),
+            IngestError::Unsupported => ApiError::UploadUnsupported,
+            IngestError::Body(detail) => {
+                ApiError::UploadInvalidParam(format!("the upload broke off: {detail}"))
+            }
+            IngestError::Store(e) => return e.into(),
+        })
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let mut res = Response::new(Body::empty());
+        res.extensions_mut().insert(self.0);
+        res
+    }
+}
+
+/// The code a successful JSON or binary response stands for, for the log.
+#[derive(Clone, Copy)]
+struct Code(i64);
+
+/// `{"code": 0, "msg": "success", "data": data}`.
+pub fn success(data: Value) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"code": 0, "msg": "success", "data": data}),
+    )
+}
+
+/// A JSON body as is, for the token endpoints' flat shape.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    res.extensions_mut().insert(Code(0));
+    res
+}
+
+fn error_response(err: &ApiError, log_id: &LogId) -> Response {
+    let status =
+        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(
+        status,
+        &json!({
+            "code": err.code(),
+            "msg": err.msg(),
+            "error": {
+                "log_id": log_id.as_str(),
+                "troubleshooter": format!("search the server log for log_id {log_id}"),
+                "details": [{"key": "hint", "value": err.hint()}],
+            }
+        }),
+    )
+}
+
+/// Unknown paths and methods: plain text, as Feishu's gateway answers.
+pub async fn not_found() -> Response {
+    let mut res = (StatusCode::NOT_FOUND, "404 page not found").into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}
+
+/// A panic is a bug, but the client still gets the documented 155000.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    Failure(ApiError::Internal).into_response()
+}
+
+/// Gives the request its log id, writes error bodies, sets `X-Tt-Logid`, and
+/// logs one line per request.
+pub async fn envelope(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let log_id = LogId::new();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    req.extensions_mut().insert(log_id.clone());
+    let span = tracing::info_span!("request", log_id = %log_id);
+    let mut res = next.run(req).instrument(span).await;
+
+    let code = match res.extensions_mut().remove::<ApiError>() {
+        Some(err) => {
+            res = error_response(&err, &log_id);
+            Some(err.code())
+        }
+        None => res.extensions().get::<Code>().map(|c| c.0),
+    };
+    if let Ok(v) = HeaderValue::from_str(log_id.as_str()) {
+        res.headers_mut().insert(LOG_ID_HEADER, v);
+    }
+    tracing::info!(
+        target: "helpdesk::access",
+        log_id = %log_id,
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        code = %code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+        duration_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+    );
+    res
+}
+
+/// Marks a binary success for the access log.
+pub fn mark_success(res: &mut Response) {
+    res.extensions_mut().insert(Code(0));
+}
