@@ -1,0 +1,94 @@
+// The real helpdesk binary on an ephemeral port over a fresh data dir,
+// provisioned through `helpdesk admin`, as an operator would.
+'use strict';
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.HELPDESK_BIN || path.join(ROOT, 'target', 'debug', 'helpdesk');
+const DEMO_IMAGES = path.join(ROOT, 'crates', 'helpdesk-cli', 'demo');
+const LOG_ID = /^\d{14}[0-9A-F]{20}$/;
+
+class Server {
+  constructor() {
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'helpdesk-node-'));
+    this.logPath = path.join(this.dataDir, 'server.log');
+    this.port = 0;
+  }
+
+  start() {
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn(BIN, ['--data-dir', this.dataDir, 'serve', '--listen', `127.0.0.1:${this.port}`], {
+      stdio: ['ignore', 'pipe', log],
+    });
+    return new Promise((resolve, reject) => {
+      const lines = readline.createInterface({ input: this.proc.stdout });
+      lines.on('line', (line) => {
+        if (line.startsWith('helpdesk listening on ')) {
+          this.base = line.split(' ').pop();
+          this.port = Number(this.base.split(':').pop());
+          resolve();
+        }
+      });
+      this.proc.on('exit', (code) => reject(new Error(`helpdesk serve exited (${code}); see ${this.logPath}`)));
+    });
+  }
+
+  async stop() {
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) throw new Error(`helpdesk serve exited with ${code}`);
+  }
+
+  async restart() {
+    await this.stop();
+    await this.start();
+  }
+
+  admin(...args) {
+    return JSON.parse(execFileSync(BIN, ['--data-dir', this.dataDir, 'admin', ...args], { encoding: 'utf8' }));
+  }
+
+  tokenRequests() {
+    return fs
+      .readFileSync(this.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('path=/open-apis/auth/v3/tenant_access_token/internal')).length;
+  }
+
+  cleanup() {
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Tenants A and B, each with a custom app and a helpdesk; A also has a store
+ *  app and an app without a helpdesk scope. */
+function provision(server) {
+  const tenants = {};
+  for (const name of ['A', 'B']) {
+    const key = server.admin('tenant', 'create', '--name', name).tenant_key;
+    tenants[name] = { key, helpdesk: server.admin('helpdesk', 'create', '--tenant', key, '--name', name) };
+  }
+  const party = (t, extra = []) => {
+    const app = server.admin('app', 'create', '--tenant', t.key, '--name', 'conformance', ...extra);
+    return {
+      appId: app.app_id,
+      appSecret: app.app_secret,
+      helpDeskId: t.helpdesk.helpdesk_id,
+      helpDeskToken: t.helpdesk.helpdesk_token,
+    };
+  };
+  return {
+    a: party(tenants.A),
+    b: party(tenants.B),
+    aStore: party(tenants.A, ['--kind', 'store']),
+    aNoHelpdeskScope: party(tenants.A, ['--scope', 'im:resource']),
+  };
+}
+
+module.exports = { Server, provision, DEMO_IMAGES, LOG_ID };
