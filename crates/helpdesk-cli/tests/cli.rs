@@ -46,30 +46,60 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Serving {
             banner.push('\n');
         }
     });
-    let (base, banner) = rx.recv_timeout(Duration::from_secs(60)).expect("server printed its address");
-    Serving { child, base, banner, stderr }
+    let (base, banner) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
+    Serving {
+        child,
+        base,
+        banner,
+        stderr,
+    }
 }
 
 impl Serving {
     /// SIGTERM, then the exit status and the log.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         let status = self.child.wait().expect("wait");
         (status, self.stderr.join().unwrap_or_default())
     }
 }
 
 fn admin(data_dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN).arg("--data-dir").arg(data_dir).arg("admin").args(args).output().expect("run admin");
-    assert!(out.status.success(), "admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON object on one line: {stdout}"
+    );
     serde_json::from_str(&stdout).expect("JSON")
 }
 
 fn admin_fails(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN).arg("--data-dir").arg(data_dir).arg("admin").args(args).output().expect("run admin");
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run admin");
     assert!(!out.status.success(), "admin {args:?} should fail");
     assert!(out.stdout.is_empty());
     String::from_utf8(out.stderr).expect("utf-8")
@@ -94,21 +124,62 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
 
     let tenant = admin(data, &["tenant", "create", "--name", "Acme"]);
     let tenant_key = s(&tenant["tenant_key"]).to_string();
-    let app = admin(data, &["app", "create", "--tenant", &tenant_key, "--name", "Bot"]);
-    let helpdesk = admin(data, &["helpdesk", "create", "--tenant", &tenant_key, "--name", "IT"]);
-    let store_app = admin(data, &["app", "create", "--tenant", &tenant_key, "--name", "Market", "--kind", "store", "--scope", "helpdesk:all"]);
+    let app = admin(
+        data,
+        &["app", "create", "--tenant", &tenant_key, "--name", "Bot"],
+    );
+    let helpdesk = admin(
+        data,
+        &[
+            "helpdesk",
+            "create",
+            "--tenant",
+            &tenant_key,
+            "--name",
+            "IT",
+        ],
+    );
+    let store_app = admin(
+        data,
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant_key,
+            "--name",
+            "Market",
+            "--kind",
+            "store",
+            "--scope",
+            "helpdesk:all",
+        ],
+    );
     assert!(s(&store_app["app_id"]).starts_with("cli_"));
 
     // Operator mistakes are one line that says what to do.
     let err = admin_fails(data, &["app", "create", "--tenant", "nope", "--name", "x"]);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("helpdesk admin tenant create"), "{err}");
-    let err = admin_fails(data, &["app", "create", "--tenant", &tenant_key, "--name", "x", "--kind", "weird"]);
+    let err = admin_fails(
+        data,
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant_key,
+            "--name",
+            "x",
+            "--kind",
+            "weird",
+        ],
+    );
     assert!(err.contains("custom or store"), "{err}");
 
     let http = reqwest::Client::new();
     let token = http
-        .post(format!("{base}/open-apis/auth/v3/tenant_access_token/internal"))
+        .post(format!(
+            "{base}/open-apis/auth/v3/tenant_access_token/internal"
+        ))
         .json(&json!({"app_id": app["app_id"], "app_secret": app["app_secret"]}))
         .send()
         .await
@@ -119,13 +190,19 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
         .as_str()
         .unwrap()
         .to_string();
-    let credential = helpdesk_core::auth::encode_helpdesk_credential(s(&helpdesk["helpdesk_id"]), s(&helpdesk["helpdesk_token"]));
+    let credential = helpdesk_core::auth::encode_helpdesk_credential(
+        s(&helpdesk["helpdesk_id"]),
+        s(&helpdesk["helpdesk_token"]),
+    );
     let big = png(7, 6 * 1024 * 1024);
     let mut keys = Vec::new();
     for bytes in [png(1, 1000), big.clone()] {
         let form = reqwest::multipart::Form::new()
             .text("image_type", "message")
-            .part("image", reqwest::multipart::Part::bytes(bytes).file_name("shot.png"));
+            .part(
+                "image",
+                reqwest::multipart::Part::bytes(bytes).file_name("shot.png"),
+            );
         let v: Value = http
             .post(format!("{base}/open-apis/im/v1/images"))
             .bearer_auth(&token)
@@ -138,7 +215,10 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
             .unwrap();
         keys.push(s(&v["data"]["image_key"]).to_string());
     }
-    let call = |req: reqwest::RequestBuilder| req.bearer_auth(&token).header("X-Lark-Helpdesk-Authorization", &credential);
+    let call = |req: reqwest::RequestBuilder| {
+        req.bearer_auth(&token)
+            .header("X-Lark-Helpdesk-Authorization", &credential)
+    };
     let v: Value = call(http.post(format!("{base}/open-apis/helpdesk/v1/start_service")))
         .json(&json!({"open_id": "ou_x"}))
         .send()
@@ -149,26 +229,45 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
         .unwrap();
     let ticket = s(&v["data"]["ticket_id"]).to_string();
     let content = json!({"zh_cn": {"content": [[{"tag": "img", "image_key": keys[0]}, {"tag": "img", "image_key": keys[1]}]]}});
-    let v: Value = call(http.post(format!("{base}/open-apis/helpdesk/v1/tickets/{ticket}/messages")))
-        .json(&json!({"msg_type": "post", "content": content.to_string()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = call(http.post(format!(
+        "{base}/open-apis/helpdesk/v1/tickets/{ticket}/messages"
+    )))
+    .json(&json!({"msg_type": "post", "content": content.to_string()}))
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let msg = s(&v["data"]["message_id"]).to_string();
-    let image_url = |i: u32| format!("{base}/open-apis/helpdesk/v1/ticket_images?ticket_id={ticket}&msg_id={msg}&index={i}");
-    assert_eq!(call(http.get(image_url(0))).send().await.unwrap().status(), 200);
+    let image_url = |i: u32| {
+        format!(
+            "{base}/open-apis/helpdesk/v1/ticket_images?ticket_id={ticket}&msg_id={msg}&index={i}"
+        )
+    };
+    assert_eq!(
+        call(http.get(image_url(0))).send().await.unwrap().status(),
+        200
+    );
 
     // Delete through the CLI while the server runs: 401/154404 from then on.
-    let deleted = admin(data, &["image", "delete", "--ticket", &ticket, "--msg", &msg, "--index", "0"]);
+    let deleted = admin(
+        data,
+        &[
+            "image", "delete", "--ticket", &ticket, "--msg", &msg, "--index", "0",
+        ],
+    );
     assert_eq!(deleted["deleted"][0]["index"], 0);
     assert_eq!(deleted["deleted"][0]["blob_removed"], true);
     let res = call(http.get(image_url(0))).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], 154404);
-    let err = admin_fails(data, &["image", "delete", "--ticket", &ticket, "--msg", &msg, "--index", "5"]);
+    let err = admin_fails(
+        data,
+        &[
+            "image", "delete", "--ticket", &ticket, "--msg", &msg, "--index", "5",
+        ],
+    );
     assert!(err.contains("out of range"), "{err}");
 
     // SIGTERM during a download: the download finishes, then the process exits 0.
@@ -192,12 +291,26 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
         }
     }
     assert!(!db.is_empty());
-    for secret in [s(&app["app_secret"]), s(&helpdesk["helpdesk_token"]), &token] {
+    for secret in [
+        s(&app["app_secret"]),
+        s(&helpdesk["helpdesk_token"]),
+        &token,
+    ] {
         assert!(!log.contains(secret), "secret in log");
-        assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret in database");
+        assert!(
+            !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "secret in database"
+        );
     }
     // One access line per request, with its log id.
-    assert!(log.lines().any(|l| l.contains("path=/open-apis/helpdesk/v1/ticket_images") && l.contains("status=401") && l.contains("code=154404") && l.contains("log_id=")), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("path=/open-apis/helpdesk/v1/ticket_images")
+                && l.contains("status=401")
+                && l.contains("code=154404")
+                && l.contains("log_id=")),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,14 +330,28 @@ async fn the_demo_works_as_a_newcomer_uses_it() {
     assert!(session.contains("curl"), "{}", server.banner);
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let status = Command::new("bash").arg("-c").arg(&session).current_dir(&work).status().expect("bash");
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(&session)
+        .current_dir(&work)
+        .status()
+        .expect("bash");
     assert!(status.success());
     let got = std::fs::read(work.join("step-2.jpg")).expect("curl wrote step-2.jpg");
-    assert!(got == include_bytes!("../demo/step-2.jpg"), "the post's second image, byte for byte");
+    assert!(
+        got == include_bytes!("../demo/step-2.jpg"),
+        "the post's second image, byte for byte"
+    );
 
-    let demo: Value = serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
+    let demo: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
     assert_eq!(demo["base_url"], server.base.as_str());
-    let types: Vec<&str> = demo["messages"].as_array().unwrap().iter().map(|m| s(&m["message_type"])).collect();
+    let types: Vec<&str> = demo["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| s(&m["message_type"]))
+        .collect();
     assert_eq!(types, ["text", "image", "post"]);
     let post_images = demo["messages"][2]["images"].as_array().unwrap();
     assert_eq!(post_images.len(), 3);
@@ -235,7 +362,8 @@ async fn the_demo_works_as_a_newcomer_uses_it() {
 
     // Started again, it keeps the same demo.
     let again = serve(&data, &["--demo"]);
-    let demo2: Value = serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
+    let demo2: Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
     assert_eq!(demo2["app_id"], demo["app_id"]);
     assert_eq!(demo2["ticket_id"], demo["ticket_id"]);
     again.terminate();

@@ -76,9 +76,59 @@ pub fn upload_file_name(client_name: Option<&str>, extension: &str) -> String {
     format!("{stem}.{extension}")
 }
 
+/// The file name a `Content-Disposition` header carries: `filename*`
+/// (RFC 5987, UTF-8) when present, else `filename`; made safe for any file
+/// system with [`safe_file_name`].
+pub fn parse_file_name(header: &str) -> Option<String> {
+    let mut plain = None;
+    let mut extended = None;
+    for part in header.split(';').skip(1) {
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                // charset'language'percent-encoded
+                let mut pieces = value.splitn(3, '\'');
+                let charset = pieces.next().unwrap_or("");
+                let encoded = pieces.nth(1).unwrap_or("");
+                if charset.eq_ignore_ascii_case("utf-8") {
+                    extended = percent_encoding::percent_decode_str(encoded)
+                        .decode_utf8()
+                        .ok()
+                        .map(|c| c.into_owned());
+                }
+            }
+            "filename" => plain = Some(value.trim_matches('"').replace("\\\"", "\"")),
+            _ => {}
+        }
+    }
+    extended
+        .or(plain)
+        .filter(|n| !n.is_empty())
+        .map(|n| safe_file_name(&n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_we_write_we_read_back() {
+        for name in ["截图.png", "say \"hi\" now.png", "a b.png", "plain.gif"] {
+            assert_eq!(parse_file_name(&attachment(name)).as_deref(), Some(name));
+        }
+        assert_eq!(
+            parse_file_name("attachment; filename=\"x.png\"").as_deref(),
+            Some("x.png")
+        );
+        assert_eq!(
+            parse_file_name("attachment; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(parse_file_name("attachment"), None);
+    }
 
     #[test]
     fn chinese_name_is_percent_encoded_with_an_ascii_fallback() {
