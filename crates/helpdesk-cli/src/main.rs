@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod images;
 mod serve;
 
 use std::path::PathBuf;
@@ -61,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Download a ticket's images from Feishu or a helpdesk server.
+    Images {
+        #[command(subcommand)]
+        command: images::ImagesCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(&storage, args).await,
             Command::Admin { command } => admin::run(&storage, command).await,
+            Command::Images { command } => images::run(command).await,
         }
     });
     match result {

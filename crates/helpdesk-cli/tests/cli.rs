@@ -1,119 +1,13 @@
 //! The `helpdesk` binary as operators and newcomers use it: a real process,
 //! real signals, real curl.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
+use common::*;
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_helpdesk");
-
-struct Serving {
-    child: Child,
-    base: String,
-    /// Everything printed on stdout before the listening line.
-    banner: String,
-    stderr: std::thread::JoinHandle<String>,
-}
-
-fn serve(data_dir: &Path, extra: &[&str]) -> Serving {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start helpdesk serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut banner = String::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(base) = line.strip_prefix("helpdesk listening on ") {
-                let _ = tx.send((base.to_string(), banner.clone()));
-            }
-            banner.push_str(&line);
-            banner.push('\n');
-        }
-    });
-    let (base, banner) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server printed its address");
-    Serving {
-        child,
-        base,
-        banner,
-        stderr,
-    }
-}
-
-impl Serving {
-    /// SIGTERM, then the exit status and the log.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        let status = self.child.wait().expect("wait");
-        (status, self.stderr.join().unwrap_or_default())
-    }
-}
-
-fn admin(data_dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run admin");
-    assert!(
-        out.status.success(),
-        "admin {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "one JSON object on one line: {stdout}"
-    );
-    serde_json::from_str(&stdout).expect("JSON")
-}
-
-fn admin_fails(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run admin");
-    assert!(!out.status.success(), "admin {args:?} should fail");
-    assert!(out.stdout.is_empty());
-    String::from_utf8(out.stderr).expect("utf-8")
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().expect("string")
-}
-
-fn png(seed: u8, len: usize) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    v.extend((0..len).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)));
-    v
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains() {

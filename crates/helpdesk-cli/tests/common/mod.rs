@@ -1,0 +1,250 @@
+//! The `helpdesk` binary as a real process, and a proxy that injects faults.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_helpdesk");
+
+pub struct Serving {
+    pub child: Child,
+    pub base: String,
+    /// Everything printed on stdout before the listening line.
+    pub banner: String,
+    /// The server's log (its stderr), appended to across restarts.
+    pub log: std::path::PathBuf,
+}
+
+pub fn serve(data_dir: &Path, extra: &[&str]) -> Serving {
+    serve_at(data_dir, "127.0.0.1:0", extra)
+}
+
+pub fn serve_at(data_dir: &Path, listen: &str, extra: &[&str]) -> Serving {
+    std::fs::create_dir_all(data_dir).expect("data dir");
+    let log = data_dir.join("server.log");
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .expect("log file");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", listen, "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log_file))
+        .spawn()
+        .expect("start helpdesk serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut banner = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(base) = line.strip_prefix("helpdesk listening on ") {
+                let _ = tx.send((base.to_string(), banner.clone()));
+            }
+            banner.push_str(&line);
+            banner.push('\n');
+        }
+    });
+    let (base, banner) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
+    Serving {
+        child,
+        base,
+        banner,
+        log,
+    }
+}
+
+impl Serving {
+    /// SIGTERM, then the exit status and the log.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let status = self.child.wait().expect("wait");
+        (
+            status,
+            std::fs::read_to_string(&self.log).unwrap_or_default(),
+        )
+    }
+}
+
+pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON object on one line: {stdout}"
+    );
+    serde_json::from_str(&stdout).expect("JSON")
+}
+
+pub fn admin_fails(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run admin");
+    assert!(!out.status.success(), "admin {args:?} should fail");
+    assert!(out.stdout.is_empty());
+    String::from_utf8(out.stderr).expect("utf-8")
+}
+
+pub fn s(v: &Value) -> &str {
+    v.as_str().expect("string")
+}
+
+pub fn png(seed: u8, len: usize) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.extend((0..len).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)));
+    v
+}
+
+/// A loopback TCP proxy in front of the server that can fail the first
+/// requests to one path, or cut their answers short. One request per
+/// connection: clients must not pool (see `no_pool`).
+pub struct FaultProxy {
+    pub base: String,
+    /// Requests to the watched path, faulted or not.
+    pub hits: Arc<AtomicUsize>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Fault {
+    /// Answer the first `n` watched requests with HTTP 503.
+    FailFirst(usize),
+    /// Pass watched answers on only up to this many bytes, then close.
+    Truncate(usize),
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: &str, path_prefix: &'static str, fault: Fault) -> FaultProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match client.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let request_line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let watched = request_line
+                        .split(' ')
+                        .nth(1)
+                        .is_some_and(|p| p.starts_with(path_prefix));
+                    let n = if watched {
+                        counter.fetch_add(1, Ordering::SeqCst) + 1
+                    } else {
+                        0
+                    };
+                    if let (true, Fault::FailFirst(fails)) = (watched, fault) {
+                        if n <= fails {
+                            let body = r#"{"code":155000,"msg":"injected"}"#;
+                            let answer = format!(
+                                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = client.write_all(answer.as_bytes()).await;
+                            return;
+                        }
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    if server.write_all(&head).await.is_err() {
+                        return;
+                    }
+                    match (watched, fault) {
+                        (true, Fault::Truncate(limit)) => {
+                            let mut passed = 0;
+                            while passed < limit {
+                                match server.read(&mut buf).await {
+                                    Ok(0) | Err(_) => break,
+                                    Ok(n) => {
+                                        let n = n.min(limit - passed);
+                                        if client.write_all(&buf[..n]).await.is_err() {
+                                            break;
+                                        }
+                                        passed += n;
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    }
+                });
+            }
+        });
+        FaultProxy { base, hits }
+    }
+}
+
+/// A reqwest client that opens a new connection for every request.
+pub fn no_pool() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// How many token requests the server has logged so far.
+pub fn token_requests(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("path=/open-apis/auth/v3/tenant_access_token/internal"))
+        .count()
+}
+
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("timed out waiting for {what}");
+}

@@ -1,0 +1,373 @@
+//! The Rust SDK (helpdesk-client) against the real server binary.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::TryStreamExt;
+use helpdesk_client::{Client, Error, ListMessages, MessageContent, RetryPolicy, StartService};
+use serde_json::json;
+
+struct Setup {
+    server: Serving,
+    app_id: String,
+    app_secret: String,
+    helpdesk_id: String,
+    helpdesk_token: String,
+    _dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data, &[]);
+    let tenant = admin(&data, &["tenant", "create", "--name", "T"]);
+    let key = s(&tenant["tenant_key"]).to_string();
+    let app = admin(&data, &["app", "create", "--tenant", &key, "--name", "sdk"]);
+    let hd = admin(
+        &data,
+        &["helpdesk", "create", "--tenant", &key, "--name", "hd"],
+    );
+    Setup {
+        server,
+        app_id: s(&app["app_id"]).into(),
+        app_secret: s(&app["app_secret"]).into(),
+        helpdesk_id: s(&hd["helpdesk_id"]).into(),
+        helpdesk_token: s(&hd["helpdesk_token"]).into(),
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    fn client(&self, base: &str) -> Client {
+        Client::builder(&self.app_id, &self.app_secret)
+            .base_url(base)
+            .helpdesk(&self.helpdesk_id, &self.helpdesk_token)
+            .http_client(no_pool())
+            .retry_policy(RetryPolicy {
+                max_retries: 3,
+                base_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(20),
+            })
+            .build()
+            .unwrap()
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+}
+
+/// A ticket with an image message and a post of three images; returns
+/// (ticket, image message id, post message id, [image, post images...]).
+async fn ticket_with_images(c: &Client) -> (String, String, String, Vec<Vec<u8>>) {
+    let images: Vec<Vec<u8>> = (0..4).map(|i| png(i, 1000 + 500 * i as usize)).collect();
+    let mut keys = Vec::new();
+    for (i, bytes) in images.iter().enumerate() {
+        keys.push(
+            c.upload_image(bytes.clone(), &format!("shot-{i}.png"))
+                .await
+                .unwrap(),
+        );
+    }
+    let started = c
+        .start_service(&StartService {
+            open_id: "ou_sdk".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(started.chat_id.starts_with("oc_"));
+    let t = started.ticket_id;
+    c.create_message(&t, &MessageContent::Text("hello".into()))
+        .await
+        .unwrap();
+    let image_msg = c
+        .create_message(
+            &t,
+            &MessageContent::Image {
+                image_key: keys[0].clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let paragraphs: Vec<_> = keys[1..]
+        .iter()
+        .map(|k| json!([{"tag": "img", "image_key": k}]))
+        .collect();
+    let post_msg = c
+        .create_message(
+            &t,
+            &MessageContent::Post(json!({"zh_cn": {"title": "t", "content": paragraphs}})),
+        )
+        .await
+        .unwrap();
+    (t, image_msg, post_msg, images)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_against_the_server() {
+    let st = setup();
+    let c = st.client(&st.server.base);
+    assert!(c.tenant_access_token().await.unwrap().starts_with("t-"));
+    let (t, image_msg, post_msg, images) = ticket_with_images(&c).await;
+
+    let ticket = c.ticket(&t).await.unwrap();
+    assert_eq!(ticket.ticket_id, t);
+    assert_eq!(ticket.guest.unwrap().id.as_deref(), Some("ou_sdk"));
+
+    let page = c.list_messages(&t, &ListMessages::default()).await.unwrap();
+    assert_eq!(page.total, 3);
+    let counts: Vec<usize> = page.messages.iter().map(|m| m.image_count()).collect();
+    assert_eq!(counts, [0, 1, 3]);
+
+    let image = c.ticket_image(&t, &image_msg, None).await.unwrap();
+    assert_eq!(image.content_type.as_deref(), Some("image/png"));
+    assert_eq!(image.file_name.as_deref(), Some("shot-0.png"));
+    assert_eq!(image.content_length, Some(images[0].len() as u64));
+    assert!(image.log_id.is_some());
+    assert_eq!(image.bytes().await.unwrap().to_vec(), images[0]);
+    let out = tempfile::tempdir().unwrap();
+    for i in 0..3u32 {
+        let path = out.path().join(format!("{i}.png"));
+        let n = c
+            .ticket_image(&t, &post_msg, Some(i))
+            .await
+            .unwrap()
+            .save(&path)
+            .await
+            .unwrap();
+        assert_eq!(n, images[1 + i as usize].len() as u64);
+        assert_eq!(std::fs::read(&path).unwrap(), images[1 + i as usize]);
+    }
+
+    // API errors carry status, code, msg and log id.
+    match c.ticket_image(&t, &post_msg, None).await {
+        Err(Error::Api(e)) => {
+            assert_eq!((e.status, e.code), (400, 154000));
+            assert_eq!(e.msg, "Bad request, please check your request body");
+            assert!(e.log_id.is_some());
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+    // A wrong secret is an API error of the token endpoint.
+    let wrong = Client::builder(&st.app_id, "wrong")
+        .base_url(&st.server.base)
+        .build()
+        .unwrap();
+    assert_eq!(
+        wrong.tenant_access_token().await.unwrap_err().code(),
+        Some(10014)
+    );
+    // An unreachable server is a transport error.
+    let nowhere = Client::builder(&st.app_id, &st.app_secret)
+        .base_url("http://127.0.0.1:9")
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        nowhere.tenant_access_token().await,
+        Err(Error::Transport { .. })
+    ));
+    st.server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_message_stream_walks_every_page() {
+    let st = setup();
+    let c = st.client(&st.server.base);
+    let t = c
+        .start_service(&StartService {
+            open_id: "ou_x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .ticket_id;
+    for i in 0..7 {
+        c.create_message(&t, &MessageContent::Text(format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    let all: Vec<_> = c
+        .messages(
+            &t,
+            ListMessages {
+                page_size: Some(3),
+                ..Default::default()
+            },
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let texts: Vec<String> = all.iter().map(|m| m.content.clone()).collect();
+    let want: Vec<String> = (0..7)
+        .map(|i| json!({"text": format!("m{i}")}).to_string())
+        .collect();
+    assert_eq!(texts, want);
+    st.server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_token_fetch_for_many_callers_and_recovery_from_99991663() {
+    let st = setup();
+    let c = st.client(&st.server.base);
+    let (t, image_msg, _, images) = ticket_with_images(&c).await;
+    let before = token_requests(&st.server.log);
+
+    // A new client, 20 calls at once: one token request.
+    let fresh = st.client(&st.server.base);
+    let calls = (0..20).map(|_| {
+        let fresh = fresh.clone();
+        let t = t.clone();
+        async move { fresh.ticket(&t).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    wait_for("the access log", || token_requests(&st.server.log) > before);
+    assert_eq!(token_requests(&st.server.log), before + 1);
+
+    // Revoked tokens: the cached one is refused once, dropped, and replaced.
+    admin(&st.data(), &["app", "revoke-tokens", "--app", &st.app_id]);
+    let got = fresh
+        .ticket_image(&t, &image_msg, None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), images[0]);
+    wait_for("the access log", || {
+        token_requests(&st.server.log) > before + 1
+    });
+    assert_eq!(token_requests(&st.server.log), before + 2);
+
+    // A new signing key after a restart: the same recovery.
+    admin(&st.data(), &["keys", "rotate"]);
+    let port = st.server.base.rsplit(':').next().unwrap().to_string();
+    let data = st.data();
+    let (status, _) = st.server.terminate();
+    assert!(status.success());
+    let restarted = serve_at(&data, &format!("127.0.0.1:{port}"), &[]);
+    assert_eq!(restarted.base, format!("http://127.0.0.1:{port}"));
+    let got = fresh
+        .ticket_image(&t, &image_msg, None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), images[0]);
+    restarted.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
+    let st = setup();
+    let c = st.client(&st.server.base);
+    let (t, image_msg, post_msg, images) = ticket_with_images(&c).await;
+
+    let proxy = FaultProxy::start(
+        &st.server.base,
+        "/open-apis/helpdesk/v1/ticket_images",
+        Fault::FailFirst(2),
+    )
+    .await;
+    let via = st.client(&proxy.base);
+    let got = via
+        .ticket_image(&t, &image_msg, None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), images[0]);
+    assert_eq!(
+        proxy.hits.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "two 503s, then the answer"
+    );
+
+    let always = FaultProxy::start(
+        &st.server.base,
+        "/open-apis/helpdesk/v1/ticket_images",
+        Fault::FailFirst(100),
+    )
+    .await;
+    let via = st.client(&always.base);
+    match via.ticket_image(&t, &image_msg, None).await {
+        Err(Error::Api(e)) => assert_eq!(e.status, 503),
+        other => panic!("expected the last 503, got {other:?}"),
+    }
+    assert_eq!(
+        always.hits.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "the first try and 3 retries"
+    );
+
+    let counting = FaultProxy::start(
+        &st.server.base,
+        "/open-apis/helpdesk/v1/ticket_images",
+        Fault::FailFirst(0),
+    )
+    .await;
+    let via = st.client(&counting.base);
+    assert_eq!(
+        via.ticket_image(&t, &post_msg, Some(9))
+            .await
+            .unwrap_err()
+            .code(),
+        Some(154000)
+    );
+    assert_eq!(
+        counting.hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a 4xx is not retried"
+    );
+    st.server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_download_leaves_no_file_behind() {
+    let st = setup();
+    let c = st.client(&st.server.base);
+    let key = c.upload_image(png(3, 200_000), "big.png").await.unwrap();
+    let t = c
+        .start_service(&StartService {
+            open_id: "ou_x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .ticket_id;
+    let msg = c
+        .create_message(&t, &MessageContent::Image { image_key: key })
+        .await
+        .unwrap();
+
+    let proxy = FaultProxy::start(
+        &st.server.base,
+        "/open-apis/helpdesk/v1/ticket_images",
+        Fault::Truncate(50_000),
+    )
+    .await;
+    let via = st.client(&proxy.base);
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("big.png");
+    std::fs::write(&path, b"the old file").unwrap();
+    let image = via.ticket_image(&t, &msg, None).await.unwrap();
+    assert!(image.save(&path).await.is_err());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"the old file",
+        "the target is untouched"
+    );
+    let names: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["big.png"], "no partial file is left");
+    st.server.terminate();
+}
