@@ -213,6 +213,32 @@ async fn api_error(resp: Response) -> Error {
     }
 }
 
+/// Reads a 2xx JSON answer: its status, log id and body, or the API error
+/// its non-zero `code` stands for (the token endpoints answer errors with
+/// HTTP 200).
+async fn envelope(resp: Response) -> Result<(u16, Option<String>, Value), Error> {
+    let status = resp.status().as_u16();
+    let log_id = log_id(&resp);
+    let body: Value = resp.json().await.map_err(|e| Error::Protocol {
+        status,
+        log_id: log_id.clone(),
+        detail: format!("the body is not JSON: {e}"),
+    })?;
+    match body.get("code").and_then(Value::as_i64) {
+        Some(0) => Ok((status, log_id, body)),
+        code => Err(Error::Api(ApiError {
+            status,
+            code: code.unwrap_or(-1),
+            msg: body
+                .get("msg")
+                .and_then(Value::as_str)
+                .unwrap_or("no code in the answer")
+                .to_string(),
+            log_id,
+        })),
+    }
+}
+
 impl Client {
     /// A builder for an app's client.
     pub fn builder(app_id: impl Into<String>, app_secret: impl Into<String>) -> ClientBuilder {
@@ -266,8 +292,39 @@ impl Client {
         }
     }
 
-    /// Sends a request built by `build` (given the token), retrying by the
-    /// policy, and once with a fresh token when the server refuses the cached
+    /// Sends the request `make` builds until it succeeds, fails for good, or
+    /// runs out of retries; a refused token ends it at once (the caller
+    /// decides what to do about that).
+    async fn send_retrying(
+        &self,
+        url: &str,
+        idem: Idempotence,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, (Error, bool)> {
+        let mut retries = 0;
+        loop {
+            match self.try_once(make(), url, idem).await {
+                Outcome::Done(resp) => return Ok(resp),
+                Outcome::Failed {
+                    error,
+                    bad_token: true,
+                    ..
+                } => return Err((error, true)),
+                Outcome::Failed { error, retry, .. } => {
+                    if !retry || retries >= self.inner.retry.max_retries {
+                        return Err((error, false));
+                    }
+                    retries += 1;
+                    let delay = self.inner.retry.delay(retries);
+                    tracing::debug!(%error, retry = retries, ?delay, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Sends an authorised request built by `build`, retrying by the policy,
+    /// and once more with a fresh token when the server refuses the cached
     /// one. Returns the 2xx response.
     async fn execute(
         &self,
@@ -286,32 +343,24 @@ impl Client {
                 )),
                 (Auth::Tenant, _) => None,
             };
-        let mut retries = 0;
         let mut token_renewed = false;
         loop {
             let token = self.tenant_access_token().await?;
-            let mut req = build(&self.inner.http, &url).bearer_auth(&token);
-            if let Some(h) = &helpdesk {
-                req = req.header("X-Lark-Helpdesk-Authorization", h);
-            }
-            match self.try_once(req, &url, idem).await {
-                Outcome::Done(resp) => return Ok(resp),
-                Outcome::Failed {
-                    bad_token: true, ..
-                } if !token_renewed => {
+            let make = || {
+                let req = build(&self.inner.http, &url).bearer_auth(&token);
+                match &helpdesk {
+                    Some(h) => req.header("X-Lark-Helpdesk-Authorization", h),
+                    None => req,
+                }
+            };
+            match self.send_retrying(&url, idem, make).await {
+                Ok(resp) => return Ok(resp),
+                Err((_, true)) if !token_renewed => {
                     tracing::debug!("the server refused the cached token; fetching a new one");
                     self.inner.tokens.invalidate(&token);
                     token_renewed = true;
                 }
-                Outcome::Failed { error, retry, .. } => {
-                    if !retry || retries >= self.inner.retry.max_retries {
-                        return Err(error);
-                    }
-                    retries += 1;
-                    let delay = self.inner.retry.delay(retries);
-                    tracing::debug!(%error, retry = retries, ?delay, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
+                Err((error, _)) => return Err(error),
             }
         }
     }
@@ -325,26 +374,7 @@ impl Client {
         build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
     ) -> Result<T, Error> {
         let resp = self.execute(path, auth, idem, build).await?;
-        let status = resp.status().as_u16();
-        let log_id = log_id(&resp);
-        let body: Value = resp.json().await.map_err(|e| Error::Protocol {
-            status,
-            log_id: log_id.clone(),
-            detail: format!("the body is not JSON: {e}"),
-        })?;
-        let code = body.get("code").and_then(Value::as_i64).unwrap_or(-1);
-        if code != 0 {
-            return Err(Error::Api(ApiError {
-                status,
-                code,
-                msg: body
-                    .get("msg")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                log_id,
-            }));
-        }
+        let (status, log_id, body) = envelope(resp).await?;
         serde_json::from_value(body.get("data").cloned().unwrap_or(Value::Null)).map_err(|e| {
             Error::Protocol {
                 status,
@@ -362,48 +392,22 @@ impl Client {
 
     async fn fetch_token(&self) -> Result<(String, Duration), Error> {
         let url = self.url("/open-apis/auth/v3/tenant_access_token/internal");
-        let mut retries = 0;
-        loop {
-            let req =
-                self.inner.http.post(&url).json(
-                    &json!({"app_id": self.inner.app_id, "app_secret": self.inner.app_secret}),
-                );
-            let resp = match self.try_once(req, &url, Idempotence::Safe).await {
-                Outcome::Done(resp) => resp,
-                Outcome::Failed { error, retry, .. } => {
-                    if !retry || retries >= self.inner.retry.max_retries {
-                        return Err(error);
-                    }
-                    retries += 1;
-                    tokio::time::sleep(self.inner.retry.delay(retries)).await;
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            let log_id = log_id(&resp);
-            let body: Value = resp.json().await.map_err(|e| Error::Protocol {
+        let body = json!({"app_id": self.inner.app_id, "app_secret": self.inner.app_secret});
+        let resp = self
+            .send_retrying(&url, Idempotence::Safe, || {
+                self.inner.http.post(&url).json(&body)
+            })
+            .await
+            .map_err(|(e, _)| e)?;
+        let (status, log_id, body) = envelope(resp).await?;
+        let token = body.get("tenant_access_token").and_then(Value::as_str);
+        match (token, body.get("expire").and_then(Value::as_u64)) {
+            (Some(token), Some(expire)) => Ok((token.to_string(), Duration::from_secs(expire))),
+            _ => Err(Error::Protocol {
                 status,
-                log_id: log_id.clone(),
-                detail: format!("the token answer is not JSON: {e}"),
-            })?;
-            let code = body.get("code").and_then(Value::as_i64).unwrap_or(-1);
-            let token = body.get("tenant_access_token").and_then(Value::as_str);
-            let expire = body.get("expire").and_then(Value::as_u64);
-            return match (code, token, expire) {
-                (0, Some(token), Some(expire)) => {
-                    Ok((token.to_string(), Duration::from_secs(expire)))
-                }
-                _ => Err(Error::Api(ApiError {
-                    status,
-                    code,
-                    msg: body
-                        .get("msg")
-                        .and_then(Value::as_str)
-                        .unwrap_or("no token in the answer")
-                        .to_string(),
-                    log_id,
-                })),
-            };
+                log_id,
+                detail: "no tenant_access_token and expire in the answer".into(),
+            }),
         }
     }
 
