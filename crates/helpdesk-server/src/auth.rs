@@ -26,28 +26,39 @@ impl Caller {
     }
 }
 
+/// The app a valid tenant access token names, and the helpdesk
+/// `helpdesk_id` names (if any), in one lookup.
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    helpdesk_id: Option<&str>,
+) -> Result<(App, Option<Helpdesk>), Failure> {
+    let header = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::MissingToken)?;
+    let token = bearer(header).ok_or(ApiError::MissingToken)?;
+    let claims = state
+        .tokens
+        .verify(TokenKind::Tenant, token, helpdesk_store::now())
+        .ok_or(ApiError::InvalidToken)?;
+    let (app, helpdesk) = match helpdesk_id {
+        Some(id) => state.meta.app_and_helpdesk(&claims.app_id, id).await?,
+        None => state.meta.app(&claims.app_id).await?.map(|app| (app, None)),
+    }
+    .ok_or(ApiError::InvalidToken)?;
+    if claims.issued_at < app.tokens_not_before {
+        return Err(ApiError::InvalidToken.into());
+    }
+    Ok((app, helpdesk))
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let header = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::MissingToken)?;
-        let token = bearer(header).ok_or(ApiError::MissingToken)?;
-        let claims = state
-            .tokens
-            .verify(TokenKind::Tenant, token, helpdesk_store::now())
-            .ok_or(ApiError::InvalidToken)?;
-        let app = state
-            .meta
-            .app(&claims.app_id)
-            .await?
-            .ok_or(ApiError::InvalidToken)?;
-        if claims.issued_at < app.tokens_not_before {
-            return Err(ApiError::InvalidToken.into());
-        }
+        let (app, _) = authenticate(parts, state, None).await?;
         Ok(Caller { app })
     }
 }
@@ -63,7 +74,16 @@ async fn helpdesk_caller(
     state: &AppState,
     scopes: &'static [&'static str],
 ) -> Result<HelpdeskCaller, Failure> {
-    let caller = Caller::from_request_parts(parts, state).await?;
+    // Decoded before the lookup, so that app and helpdesk come in one query;
+    // judged after the token and scope checks, which come first on Feishu.
+    let credential = parts
+        .headers
+        .get("x-lark-helpdesk-authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(helpdesk_credential);
+    let helpdesk_id = credential.as_ref().map_or("", |c| c.helpdesk_id.as_str());
+    let (app, helpdesk) = authenticate(parts, state, Some(helpdesk_id)).await?;
+    let caller = Caller { app };
     caller.require(scopes)?;
     if caller.app.kind != AppKind::Custom {
         return Err(ApiError::Forbidden(
@@ -77,17 +97,9 @@ async fn helpdesk_caller(
                 .into(),
         ))
     };
-    let credential = parts
-        .headers
-        .get("x-lark-helpdesk-authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(helpdesk_credential)
-        .ok_or_else(forbidden)?;
-    let helpdesk = state
-        .meta
-        .helpdesk(&credential.helpdesk_id)
-        .await?
-        .ok_or_else(forbidden)?;
+    let (Some(credential), Some(helpdesk)) = (credential, helpdesk) else {
+        return Err(forbidden());
+    };
     if !secret::matches(&credential.token, &helpdesk.token_sha256)
         || helpdesk.tenant_key != caller.app.tenant_key
     {

@@ -63,6 +63,13 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn create_tenant(&self, name: &str) -> Result<Tenant>;
     async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
     async fn app(&self, app_id: &str) -> Result<Option<App>>;
+    /// The app and, when it exists, the helpdesk: what a helpdesk call's two
+    /// credentials name, in one lookup.
+    async fn app_and_helpdesk(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+    ) -> Result<Option<(App, Option<Helpdesk>)>>;
     /// Refuses every token issued to the app until now.
     async fn revoke_tokens(&self, app_id: &str) -> Result<()>;
     async fn create_helpdesk(
@@ -71,7 +78,6 @@ pub trait MetadataStore: Send + Sync + 'static {
         name: &str,
         token_sha256: &str,
     ) -> Result<Helpdesk>;
-    async fn helpdesk(&self, helpdesk_id: &str) -> Result<Option<Helpdesk>>;
 
     /// Records an uploaded image whose blob is already durable.
     async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image>;

@@ -209,6 +209,34 @@ impl MetadataStore for SqliteMeta {
         row.as_ref().map(app_from).transpose()
     }
 
+    async fn app_and_helpdesk(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+    ) -> Result<Option<(App, Option<Helpdesk>)>> {
+        let row = sqlx::query(
+            "SELECT a.app_id, a.tenant_key, a.name, a.kind, a.scopes, a.secret_sha256, a.tokens_not_before,
+                    h.helpdesk_id AS h_id, h.tenant_key AS h_tenant_key, h.name AS h_name, h.token_sha256 AS h_token_sha256
+             FROM apps a LEFT JOIN helpdesks h ON h.helpdesk_id = ?2
+             WHERE a.app_id = ?1",
+        )
+        .bind(app_id)
+        .bind(helpdesk_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let helpdesk = match row.try_get::<Option<String>, _>("h_id")? {
+            None => None,
+            Some(helpdesk_id) => Some(Helpdesk {
+                helpdesk_id,
+                tenant_key: row.try_get("h_tenant_key")?,
+                name: row.try_get("h_name")?,
+                token_sha256: row.try_get("h_token_sha256")?,
+            }),
+        };
+        Ok(Some((app_from(&row)?, helpdesk)))
+    }
+
     async fn revoke_tokens(&self, app_id: &str) -> Result<()> {
         // Tokens carry whole seconds: one issued earlier in this very second
         // must go too, so new ones start from the next.
@@ -253,22 +281,6 @@ impl MetadataStore for SqliteMeta {
             .await?;
         tx.commit().await?;
         Ok(helpdesk)
-    }
-
-    async fn helpdesk(&self, helpdesk_id: &str) -> Result<Option<Helpdesk>> {
-        let row = sqlx::query("SELECT helpdesk_id, tenant_key, name, token_sha256 FROM helpdesks WHERE helpdesk_id = ?")
-            .bind(helpdesk_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(Helpdesk {
-                helpdesk_id: r.try_get("helpdesk_id")?,
-                tenant_key: r.try_get("tenant_key")?,
-                name: r.try_get("name")?,
-                token_sha256: r.try_get("token_sha256")?,
-            })
-        })
-        .transpose()
     }
 
     async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image> {
