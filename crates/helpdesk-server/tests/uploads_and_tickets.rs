@@ -243,3 +243,44 @@ async fn tickets_and_messages_round_trip_with_paging_and_time_filters() {
     assert_error(res, 404, 154004).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_or_garbled_requests_get_the_documented_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), ServerConfig::default()).await;
+    let a = party(&server.stores, "A").await;
+    let api = Api::new(&server, &a).await;
+    let ticket = api.start_service().await;
+    let huge = format!("{{\"open_id\": \"{}\"}}", "x".repeat(3 << 20));
+
+    let res = api
+        .post("/open-apis/helpdesk/v1/start_service")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 400, 154000).await;
+    let res = api
+        .post(&format!("/open-apis/helpdesk/v1/tickets/{ticket}/messages"))
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 400, 154000).await;
+    let res = client()
+        .post(server.url("/open-apis/auth/v3/tenant_access_token/internal"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(json(res).await["code"], 10003);
+    // A path segment that is not UTF-8 names no ticket.
+    for path in [
+        "/open-apis/helpdesk/v1/tickets/%FF%FE",
+        "/open-apis/helpdesk/v1/tickets/%FF/messages",
+    ] {
+        assert_error(api.get(path).send().await.unwrap(), 404, 154004).await;
+    }
+    server.stop().await;
+}

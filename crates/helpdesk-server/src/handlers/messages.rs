@@ -1,7 +1,8 @@
 //! `POST` and `GET /open-apis/helpdesk/v1/tickets/:ticket_id/messages`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use helpdesk_core::content::{self, MessageType};
@@ -9,7 +10,7 @@ use helpdesk_core::ApiError;
 use helpdesk_store::{Message, MessageFilter, NewMessage, StoreError};
 use serde_json::{json, Value};
 
-use super::{json_object, string_field};
+use super::{json_object, string_field, TicketId};
 use crate::auth::{HelpdeskCaller, HelpdeskReader, HelpdeskWriter};
 use crate::query;
 use crate::response::{success, Failure};
@@ -40,11 +41,11 @@ async fn require_ticket(
 pub async fn create_message(
     State(state): State<AppState>,
     HelpdeskWriter(caller): HelpdeskWriter,
-    Path(ticket_id): Path<String>,
-    body: Bytes,
+    TicketId(ticket_id): TicketId,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     require_ticket(&state, &caller, &ticket_id).await?;
-    let obj = json_object(&body).ok_or_else(|| bad("the body is not a JSON object"))?;
+    let obj = json_object(&body).map_err(bad)?;
     let msg_type = string_field(&obj, "msg_type")
         .and_then(MessageType::parse)
         .ok_or_else(|| bad("`msg_type` is one of text, image, post"))?;
@@ -116,7 +117,7 @@ fn int_param(
 pub async fn list_messages(
     State(state): State<AppState>,
     HelpdeskReader(caller): HelpdeskReader,
-    Path(ticket_id): Path<String>,
+    TicketId(ticket_id): TicketId,
     uri: Uri,
 ) -> Result<Response, Failure> {
     let params = query::params(&uri);

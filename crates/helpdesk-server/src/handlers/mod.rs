@@ -4,17 +4,47 @@ pub mod tickets;
 pub mod token;
 pub mod upload;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use helpdesk_core::ApiError;
 use serde_json::{Map, Value};
 
+use crate::response::Failure;
+
 /// A JSON object from a request body, whatever its Content-Type (Python sends
-/// none on the token request). An empty body is an empty object.
-pub fn json_object(body: &[u8]) -> Option<Map<String, Value>> {
+/// none on the token request); an empty body is an empty object. The error
+/// says what was wrong, for the client's hint.
+pub fn json_object(body: &Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, String> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return Err(format!("the body could not be read: {}", e.body_text())),
+    };
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Some(Map::new());
+        return Ok(Map::new());
     }
-    match serde_json::from_slice(body).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("the body is not a JSON object".into()),
+        Err(e) => Err(format!("the body is not JSON: {e}")),
+    }
+}
+
+/// The `:ticket_id` of a path. A segment that cannot be decoded names no
+/// ticket: 154004, like any other unknown id.
+pub struct TicketId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TicketId {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(TicketId(id)),
+            Err(_) => {
+                Err(ApiError::NotFound("the ticket id in the path is not valid".into()).into())
+            }
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //! `GET /open-apis/helpdesk/v1/tickets/:ticket_id`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::Response;
 use helpdesk_core::ApiError;
 use helpdesk_store::{NewTicket, Ticket};
 use serde_json::{json, Value};
 
-use super::{json_object, string_field};
+use super::{json_object, string_field, TicketId};
 use crate::auth::{HelpdeskReader, HelpdeskWriter};
 use crate::response::{success, Failure};
 use crate::AppState;
@@ -16,10 +17,10 @@ use crate::AppState;
 pub async fn start_service(
     State(state): State<AppState>,
     HelpdeskWriter(caller): HelpdeskWriter,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let bad = |d: &str| Failure(ApiError::BadRequest(d.to_string()));
-    let obj = json_object(&body).ok_or_else(|| bad("the body is not a JSON object"))?;
+    let obj = json_object(&body).map_err(|e| bad(&e))?;
     let open_id = string_field(&obj, "open_id")
         .ok_or_else(|| bad("`open_id` of the customer is required"))?;
     let human_service = match obj.get("human_service") {
@@ -66,7 +67,7 @@ fn ticket_json(t: &Ticket) -> Value {
 pub async fn get_ticket(
     State(state): State<AppState>,
     HelpdeskReader(caller): HelpdeskReader,
-    Path(ticket_id): Path<String>,
+    TicketId(ticket_id): TicketId,
 ) -> Result<Response, Failure> {
     let ticket = state
         .meta

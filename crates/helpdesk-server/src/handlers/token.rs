@@ -1,6 +1,7 @@
 //! `POST /open-apis/auth/v3/{tenant,app}_access_token/internal`.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,9 +15,12 @@ use crate::response::{json_response, Failure};
 use crate::AppState;
 
 /// Checks app_id and app_secret and issues a token of `kind`.
-async fn issue(state: &AppState, body: &[u8], kind: TokenKind) -> Result<Issued, Failure> {
-    let obj = json_object(body)
-        .ok_or_else(|| ApiError::TokenInvalidParam("the body is not a JSON object".into()))?;
+async fn issue(
+    state: &AppState,
+    body: &Result<Bytes, BytesRejection>,
+    kind: TokenKind,
+) -> Result<Issued, Failure> {
+    let obj = json_object(body).map_err(ApiError::TokenInvalidParam)?;
     let (Some(app_id), Some(app_secret)) = (
         string_field(&obj, "app_id"),
         string_field(&obj, "app_secret"),
@@ -41,7 +45,7 @@ async fn issue(state: &AppState, body: &[u8], kind: TokenKind) -> Result<Issued,
 
 pub async fn tenant_access_token(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let issued = issue(&state, &body, TokenKind::Tenant).await?;
     Ok(json_response(
@@ -52,7 +56,7 @@ pub async fn tenant_access_token(
 
 pub async fn app_access_token(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let app = issue(&state, &body, TokenKind::App).await?;
     let tenant = issue(&state, &body, TokenKind::Tenant).await?;
