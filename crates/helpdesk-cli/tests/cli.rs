@@ -262,3 +262,57 @@ async fn the_demo_works_as_a_newcomer_uses_it() {
     assert_eq!(demo2["ticket_id"], demo["ticket_id"]);
     again.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledged_upload_survives_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut server = serve(data, &[]);
+    let key = s(&admin(data, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
+    let app = admin(data, &["app", "create", "--tenant", &key, "--name", "a"]);
+    let hd = admin(
+        data,
+        &["helpdesk", "create", "--tenant", &key, "--name", "h"],
+    );
+    let c = helpdesk_client::Client::builder(s(&app["app_id"]), s(&app["app_secret"]))
+        .base_url(&server.base)
+        .helpdesk(s(&hd["helpdesk_id"]), s(&hd["helpdesk_token"]))
+        .build()
+        .unwrap();
+    let bytes = png(9, 300_000);
+    let image_key = c.upload_image(bytes.clone(), "crash.png").await.unwrap();
+    let ticket = c
+        .start_service(&helpdesk_client::StartService {
+            open_id: "ou_x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .ticket_id;
+    let msg = c
+        .create_message(
+            &ticket,
+            &helpdesk_client::MessageContent::Image { image_key },
+        )
+        .await
+        .unwrap();
+
+    // No shutdown at all: the process is killed right after the answers.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let again = serve(data, &[]);
+    let c = helpdesk_client::Client::builder(s(&app["app_id"]), s(&app["app_secret"]))
+        .base_url(&again.base)
+        .helpdesk(s(&hd["helpdesk_id"]), s(&hd["helpdesk_token"]))
+        .build()
+        .unwrap();
+    let got = c
+        .ticket_image(&ticket, &msg, None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(got.to_vec() == bytes, "the image is there, byte for byte");
+    again.terminate();
+}

@@ -219,6 +219,14 @@ async fn tickets_and_messages_round_trip_with_paging_and_time_filters() {
     )
     .await;
     assert_eq!(window["data"]["total"], 7);
+    let far = json(
+        page("page=9223372036854775807&page_size=200")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(far["data"]["total"], 7);
+    assert_eq!(far["data"]["messages"].as_array().unwrap().len(), 0);
     for bad in [
         "page=0",
         "page_size=201",

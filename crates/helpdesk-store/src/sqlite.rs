@@ -466,7 +466,7 @@ impl MetadataStore for SqliteMeta {
         .bind(filter.time_start)
         .bind(filter.time_end)
         .bind(filter.limit as i64)
-        .bind(filter.offset as i64)
+        .bind(filter.offset.min(i64::MAX as u64) as i64)
         .fetch_all(&self.pool)
         .await?;
         let messages = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
