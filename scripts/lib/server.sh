@@ -31,8 +31,9 @@ peak_rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$1.time
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 
 # provision_image FILE: with a server running, provisions a tenant, app and
-# helpdesk, posts FILE as an image message, and sets $token, $cred and $url
-# (the ticket_images URL of that image).
+# helpdesk, posts FILE as an image message, and sets $token, $cred and
+# $image_path (the ticket_images path and query of that image; the port
+# changes with every run_server, so join it to $base when calling).
 provision_image() {
   local tenant app hd key ticket msg
   tenant=$("$bin" --data-dir "$data" admin tenant create --name bench | field tenant_key)
@@ -49,7 +50,7 @@ provision_image() {
   msg=$(curl -s "$base/open-apis/helpdesk/v1/tickets/$ticket/messages" -H "Authorization: Bearer $token" \
     -H "X-Lark-Helpdesk-Authorization: $cred" \
     -d "{\"msg_type\":\"image\",\"content\":\"{\\\"image_key\\\":\\\"$key\\\"}\"}" | field message_id)
-  url="$base/open-apis/helpdesk/v1/ticket_images?ticket_id=$ticket&msg_id=$msg"
+  image_path="/open-apis/helpdesk/v1/ticket_images?ticket_id=$ticket&msg_id=$msg"
 }
 
 # random_png FILE BYTES: the PNG signature, then random bytes (never decoded).
