@@ -268,17 +268,8 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let mut server = serve(data, &[]);
-    let key = s(&admin(data, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
-    let app = admin(data, &["app", "create", "--tenant", &key, "--name", "a"]);
-    let hd = admin(
-        data,
-        &["helpdesk", "create", "--tenant", &key, "--name", "h"],
-    );
-    let c = helpdesk_client::Client::builder(s(&app["app_id"]), s(&app["app_secret"]))
-        .base_url(&server.base)
-        .helpdesk(s(&hd["helpdesk_id"]), s(&hd["helpdesk_token"]))
-        .build()
-        .unwrap();
+    let party = provision(data);
+    let c = party.client(&server.base);
     let bytes = png(9, 300_000);
     let image_key = c.upload_image(bytes.clone(), "crash.png").await.unwrap();
     let ticket = c
@@ -301,11 +292,7 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let again = serve(data, &[]);
-    let c = helpdesk_client::Client::builder(s(&app["app_id"]), s(&app["app_secret"]))
-        .base_url(&again.base)
-        .helpdesk(s(&hd["helpdesk_id"]), s(&hd["helpdesk_token"]))
-        .build()
-        .unwrap();
+    let c = party.client(&again.base);
     let got = c
         .ticket_image(&ticket, &msg, None)
         .await

@@ -5,11 +5,12 @@ mod common;
 use std::process::{Command, Output};
 
 use common::*;
-use helpdesk_client::{Client, MessageContent, StartService};
+use helpdesk_client::{MessageContent, StartService};
 use serde_json::{json, Value};
 
 struct Env {
     server: Serving,
+    party: Party,
     vars: Vec<(&'static str, String)>,
     data: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -28,37 +29,15 @@ fn setup() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = serve(&data, &[]);
-    let key = s(&admin(&data, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
-    let app = admin(&data, &["app", "create", "--tenant", &key, "--name", "cli"]);
-    let hd = admin(
-        &data,
-        &["helpdesk", "create", "--tenant", &key, "--name", "hd"],
-    );
-    let vars = vec![
-        ("HELPDESK_BASE_URL", server.base.clone()),
-        ("HELPDESK_APP_ID", s(&app["app_id"]).to_string()),
-        ("HELPDESK_APP_SECRET", s(&app["app_secret"]).to_string()),
-        ("HELPDESK_HELPDESK_ID", s(&hd["helpdesk_id"]).to_string()),
-        (
-            "HELPDESK_HELPDESK_TOKEN",
-            s(&hd["helpdesk_token"]).to_string(),
-        ),
-    ];
+    let party = provision(&data);
+    let vars = party.env(&server.base);
     Env {
         server,
+        party,
         vars,
         data,
         _dir: dir,
     }
-}
-
-fn client(env: &Env) -> Client {
-    let v = |k: &str| env.vars.iter().find(|(n, _)| *n == k).unwrap().1.clone();
-    Client::builder(v("HELPDESK_APP_ID"), v("HELPDESK_APP_SECRET"))
-        .base_url(v("HELPDESK_BASE_URL"))
-        .helpdesk(v("HELPDESK_HELPDESK_ID"), v("HELPDESK_HELPDESK_TOKEN"))
-        .build()
-        .unwrap()
 }
 
 fn jpeg(seed: u8, len: usize) -> Vec<u8> {
@@ -74,7 +53,7 @@ fn manifest(dir: &std::path::Path) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_reproduces_every_image_then_downloads_nothing_then_reports_a_deleted_one() {
     let env = setup();
-    let c = client(&env);
+    let c = env.party.client(&env.server.base);
     let t = c
         .start_service(&StartService {
             open_id: "ou_x".into(),

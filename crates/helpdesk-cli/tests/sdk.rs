@@ -11,39 +11,24 @@ use serde_json::json;
 
 struct Setup {
     server: Serving,
-    app_id: String,
-    app_secret: String,
-    helpdesk_id: String,
-    helpdesk_token: String,
-    _dir: tempfile::TempDir,
+    party: Party,
+    dir: tempfile::TempDir,
 }
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = serve(&data, &[]);
-    let tenant = admin(&data, &["tenant", "create", "--name", "T"]);
-    let key = s(&tenant["tenant_key"]).to_string();
-    let app = admin(&data, &["app", "create", "--tenant", &key, "--name", "sdk"]);
-    let hd = admin(
-        &data,
-        &["helpdesk", "create", "--tenant", &key, "--name", "hd"],
-    );
-    Setup {
-        server,
-        app_id: s(&app["app_id"]).into(),
-        app_secret: s(&app["app_secret"]).into(),
-        helpdesk_id: s(&hd["helpdesk_id"]).into(),
-        helpdesk_token: s(&hd["helpdesk_token"]).into(),
-        _dir: dir,
-    }
+    let party = provision(&data);
+    Setup { server, party, dir }
 }
 
 impl Setup {
+    /// A client that opens a connection per request (the fault proxy needs
+    /// that) and retries quickly.
     fn client(&self, base: &str) -> Client {
-        Client::builder(&self.app_id, &self.app_secret)
-            .base_url(base)
-            .helpdesk(&self.helpdesk_id, &self.helpdesk_token)
+        self.party
+            .builder(base)
             .http_client(no_pool())
             .retry_policy(RetryPolicy {
                 max_retries: 3,
@@ -55,7 +40,7 @@ impl Setup {
     }
 
     fn data(&self) -> std::path::PathBuf {
-        self._dir.path().join("data")
+        self.dir.path().join("data")
     }
 }
 
@@ -152,7 +137,7 @@ async fn every_call_against_the_server() {
         other => panic!("expected an API error, got {other:?}"),
     }
     // A wrong secret is an API error of the token endpoint.
-    let wrong = Client::builder(&st.app_id, "wrong")
+    let wrong = Client::builder(&st.party.app_id, "wrong")
         .base_url(&st.server.base)
         .build()
         .unwrap();
@@ -161,7 +146,7 @@ async fn every_call_against_the_server() {
         Some(10014)
     );
     // An unreachable server is a transport error.
-    let nowhere = Client::builder(&st.app_id, &st.app_secret)
+    let nowhere = Client::builder(&st.party.app_id, &st.party.app_secret)
         .base_url("http://127.0.0.1:9")
         .retry_policy(RetryPolicy::none())
         .build()
@@ -230,7 +215,10 @@ async fn one_token_fetch_for_many_callers_and_recovery_from_99991663() {
     assert_eq!(token_requests(&st.server.log), before + 1);
 
     // Revoked tokens: the cached one is refused once, dropped, and replaced.
-    admin(&st.data(), &["app", "revoke-tokens", "--app", &st.app_id]);
+    admin(
+        &st.data(),
+        &["app", "revoke-tokens", "--app", &st.party.app_id],
+    );
     let got = fresh
         .ticket_image(&t, &image_msg, None)
         .await

@@ -248,3 +248,65 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A tenant with a custom app (default scopes) and a helpdesk, made with
+/// `helpdesk admin` as an operator would.
+#[derive(Clone, Debug)]
+pub struct Party {
+    pub tenant_key: String,
+    pub app_id: String,
+    pub app_secret: String,
+    pub helpdesk_id: String,
+    pub helpdesk_token: String,
+}
+
+pub fn provision(data_dir: &Path) -> Party {
+    let tenant_key =
+        s(&admin(data_dir, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
+    let app = admin(
+        data_dir,
+        &["app", "create", "--tenant", &tenant_key, "--name", "app"],
+    );
+    let hd = admin(
+        data_dir,
+        &[
+            "helpdesk",
+            "create",
+            "--tenant",
+            &tenant_key,
+            "--name",
+            "hd",
+        ],
+    );
+    Party {
+        tenant_key,
+        app_id: s(&app["app_id"]).into(),
+        app_secret: s(&app["app_secret"]).into(),
+        helpdesk_id: s(&hd["helpdesk_id"]).into(),
+        helpdesk_token: s(&hd["helpdesk_token"]).into(),
+    }
+}
+
+impl Party {
+    /// An SDK client builder for this party against `base`.
+    pub fn builder(&self, base: &str) -> helpdesk_client::ClientBuilder {
+        helpdesk_client::Client::builder(&self.app_id, &self.app_secret)
+            .base_url(base)
+            .helpdesk(&self.helpdesk_id, &self.helpdesk_token)
+    }
+
+    pub fn client(&self, base: &str) -> helpdesk_client::Client {
+        self.builder(base).build().expect("client")
+    }
+
+    /// The environment `helpdesk images` reads.
+    pub fn env(&self, base: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("HELPDESK_BASE_URL", base.to_string()),
+            ("HELPDESK_APP_ID", self.app_id.clone()),
+            ("HELPDESK_APP_SECRET", self.app_secret.clone()),
+            ("HELPDESK_HELPDESK_ID", self.helpdesk_id.clone()),
+            ("HELPDESK_HELPDESK_TOKEN", self.helpdesk_token.clone()),
+        ]
+    }
+}
