@@ -7,19 +7,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use helpdesk_core::ApiError;
 use helpdesk_store::tokens::{Issued, TokenKind};
-use helpdesk_store::{now, secret};
+use helpdesk_store::{now, secret, App};
 use serde_json::json;
 
 use super::{json_object, string_field};
 use crate::response::{json_response, Failure};
 use crate::AppState;
 
-/// Checks app_id and app_secret and issues a token of `kind`.
-async fn issue(
+/// The app whose app_id and app_secret the body carries.
+async fn authenticate(
     state: &AppState,
     body: &Result<Bytes, BytesRejection>,
-    kind: TokenKind,
-) -> Result<Issued, Failure> {
+) -> Result<App, Failure> {
     let obj = json_object(body).map_err(ApiError::TokenInvalidParam)?;
     let (Some(app_id), Some(app_secret)) = (
         string_field(&obj, "app_id"),
@@ -38,16 +37,21 @@ async fn issue(
     if !secret::matches(app_secret, &app.secret_sha256) {
         return Err(ApiError::AppSecretInvalid.into());
     }
-    Ok(state
+    Ok(app)
+}
+
+fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
+    state
         .tokens
-        .issue(kind, &app.app_id, app.tokens_not_before, now()))
+        .issue(kind, &app.app_id, app.tokens_not_before, now)
 }
 
 pub async fn tenant_access_token(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let issued = issue(&state, &body, TokenKind::Tenant).await?;
+    let app = authenticate(&state, &body).await?;
+    let issued = issue(&state, &app, TokenKind::Tenant, now());
     Ok(json_response(
         StatusCode::OK,
         &json!({"code": 0, "msg": "ok", "tenant_access_token": issued.token, "expire": issued.expire}),
@@ -58,16 +62,19 @@ pub async fn app_access_token(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let app = issue(&state, &body, TokenKind::App).await?;
-    let tenant = issue(&state, &body, TokenKind::Tenant).await?;
+    let app = authenticate(&state, &body).await?;
+    // One instant for both, so that they come from the same issuing period.
+    let now = now();
+    let app_token = issue(&state, &app, TokenKind::App, now);
+    let tenant_token = issue(&state, &app, TokenKind::Tenant, now);
     Ok(json_response(
         StatusCode::OK,
         &json!({
             "code": 0,
             "msg": "ok",
-            "app_access_token": app.token,
-            "tenant_access_token": tenant.token,
-            "expire": app.expire.min(tenant.expire),
+            "app_access_token": app_token.token,
+            "tenant_access_token": tenant_token.token,
+            "expire": app_token.expire,
         }),
     ))
 }
