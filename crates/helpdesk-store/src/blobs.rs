@@ -58,8 +58,9 @@ impl ObjectBlobs {
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::File::open(&file)?.sync_all()?;
             let mut dir = file.parent();
-            // The file's directory, and its parent, which the fan-out dir may be new in.
-            for _ in 0..2 {
+            // The renamed file's directory, and the two above it, which a
+            // first upload may have created: fan-out dir, `sha256/`, root.
+            for _ in 0..3 {
                 if let Some(d) = dir {
                     std::fs::File::open(d)?.sync_all()?;
                     dir = d.parent();

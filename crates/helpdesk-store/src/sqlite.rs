@@ -480,15 +480,26 @@ impl MetadataStore for SqliteMeta {
         msg: MessageRef<'_>,
         index: u32,
     ) -> Result<Option<ImageLookup>> {
-        let (column, value) = message_column(msg);
-        let sql = format!(
-            "SELECT m.message_type, m.image_count, mi.sha256, mi.size, mi.content_type, mi.file_name, mi.deleted_at
-             FROM messages m
-             JOIN tickets t ON t.ticket_id = m.ticket_id
-             LEFT JOIN message_images mi ON mi.message_pk = m.id AND mi.idx = ?
-             WHERE m.{column} = ? AND m.ticket_id = ? AND t.helpdesk_id = ?"
-        );
-        let row = sqlx::query(&sql)
+        // The hot path: a fixed statement per id kind, so the prepared
+        // statement cache always hits and nothing is formatted per request.
+        macro_rules! by {
+            ($column:literal) => {
+                concat!(
+                    "SELECT m.message_type, m.image_count, mi.sha256, mi.size, mi.content_type, mi.file_name, mi.deleted_at
+                     FROM messages m
+                     JOIN tickets t ON t.ticket_id = m.ticket_id
+                     LEFT JOIN message_images mi ON mi.message_pk = m.id AND mi.idx = ?
+                     WHERE m.",
+                    $column,
+                    " = ? AND m.ticket_id = ? AND t.helpdesk_id = ?"
+                )
+            };
+        }
+        let (sql, value) = match msg {
+            MessageRef::Id(v) => (by!("id"), v),
+            MessageRef::MessageId(v) => (by!("message_id"), v),
+        };
+        let row = sqlx::query(sql)
             .bind(index as i64)
             .bind(value)
             .bind(ticket_id)
