@@ -56,6 +56,16 @@ pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
     let stores = helpdesk_store::open(storage)
         .await
         .with_context(|| format!("opening storage in {}", storage.data_dir.display()))?;
+    match helpdesk_store::sweep_spool(&stores.tmp_dir, std::time::Duration::from_secs(3600)) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            removed = n,
+            "removed upload spool files left by an earlier crash"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %stores.tmp_dir.display(), "cannot sweep the upload spool")
+        }
+    }
     let state = AppState::new(
         stores.clone(),
         ServerConfig {

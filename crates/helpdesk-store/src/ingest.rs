@@ -37,6 +37,27 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+/// Removes spool files a crashed process left in `tmp_dir`: those older than
+/// `age` (an upload in flight, here or in another process, is younger).
+/// Returns how many it removed.
+pub fn sweep_spool(tmp_dir: &Path, age: std::time::Duration) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(tmp_dir)? {
+        let entry = entry?;
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if stale && entry.file_name().to_string_lossy().starts_with("upload-") {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Removes the spool file however ingest ends.
 struct Spool(PathBuf);
 
@@ -152,4 +173,36 @@ where
         .await?
         .commit(meta, blobs, tenant_key)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    #[test]
+    fn the_sweep_removes_only_old_spool_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("upload-old");
+        let fresh = dir.path().join("upload-fresh");
+        let other = dir.path().join("keep-me");
+        for p in [&old, &fresh, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        for p in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        assert_eq!(
+            sweep_spool(dir.path(), Duration::from_secs(3600)).unwrap(),
+            1
+        );
+        assert!(!old.exists() && fresh.exists() && other.exists());
+    }
 }
