@@ -117,9 +117,11 @@ impl BlobStore for ObjectBlobs {
             Err(e) => return Err(e.into()),
         };
         match result.payload {
-            // A local file: read it in larger chunks than object_store's 8 KiB.
+            // A local file: read it in larger chunks than object_store's 8 KiB,
+            // and stop at the size it had when opened, which spares the
+            // blocking read that would only find the end of the file.
             GetResultPayload::File(file, _) => {
-                let reader = tokio::fs::File::from_std(file);
+                let reader = tokio::fs::File::from_std(file).take(result.meta.size);
                 Ok(tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK).boxed())
             }
             GetResultPayload::Stream(s) => Ok(s.map_err(std::io::Error::other).boxed()),
