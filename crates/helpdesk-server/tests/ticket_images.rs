@@ -318,3 +318,58 @@ async fn a_deleted_image_loses_its_bytes_only_when_nothing_else_uses_them() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_an_image_never_breaks_another_tenants_upload_of_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), ServerConfig::default()).await;
+    let a = party(&server.stores, "A").await;
+    let b = party(&server.stores, "B").await;
+    let api_a = Api::new(&server, &a).await;
+    let api_b = Api::new(&server, &b).await;
+    let same = png(42, 5000);
+    let key_a = api_a.upload_ok(same.clone(), "a.png").await;
+    let key_b = api_b.upload_ok(same.clone(), "b.png").await;
+    let ticket_a = api_a.start_service().await;
+    let msg_a = api_a
+        .post_message_ok(&ticket_a, "image", json!({"image_key": key_a}))
+        .await;
+
+    let gone = server
+        .stores
+        .meta
+        .delete_message_images(
+            &ticket_a,
+            MessageRef::parse(&msg_a.0),
+            None,
+            server.stores.blobs.as_ref(),
+        )
+        .await
+        .unwrap();
+    assert!(!gone[0].blob_removed, "B's upload still holds the bytes");
+    assert_error(api_a.image(&ticket_a, &msg_a.0, None).await, 401, 154404).await;
+    // A's posted key is gone with its message; B's key still works.
+    assert_error(
+        api_a
+            .post_message(&ticket_a, "image", json!({"image_key": key_a}))
+            .await,
+        400,
+        154000,
+    )
+    .await;
+    let ticket_b = api_b.start_service().await;
+    let msg_b = api_b
+        .post_message_ok(&ticket_b, "image", json!({"image_key": key_b}))
+        .await;
+    assert_eq!(
+        api_b
+            .image(&ticket_b, &msg_b.0, None)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+        same
+    );
+    server.stop().await;
+}

@@ -105,8 +105,10 @@ pub trait MetadataStore: Send + Sync + 'static {
         index: u32,
     ) -> Result<Option<ImageLookup>>;
 
-    /// Marks a message's image (or all of them, with no index) deleted and
-    /// removes from `blobs` every object no live image refers to any more.
+    /// Marks a message's image (or all of them, with no index) deleted, and
+    /// the upload key it was posted with once no live message uses that key;
+    /// removes from `blobs` every object that no live message image and no
+    /// live upload key (of any tenant) refers to any more.
     async fn delete_message_images(
         &self,
         ticket_id: &str,

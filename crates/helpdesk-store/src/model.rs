@@ -157,6 +157,6 @@ pub struct DeletedImage {
     pub message_id: String,
     pub index: u32,
     pub sha256: String,
-    /// False when another live image still uses the same bytes.
+    /// False when a live message image or upload key still uses the bytes.
     pub blob_removed: bool,
 }

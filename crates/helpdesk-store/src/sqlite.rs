@@ -564,7 +564,7 @@ impl MetadataStore for SqliteMeta {
             }
         }
         let rows = sqlx::query(
-            "SELECT idx, sha256 FROM message_images
+            "SELECT idx, image_key, sha256 FROM message_images
              WHERE message_pk = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR idx = ?2) ORDER BY idx",
         )
         .bind(&id)
@@ -585,42 +585,46 @@ impl MetadataStore for SqliteMeta {
         .await?;
 
         let mut deleted = Vec::with_capacity(rows.len());
+        let mut removed: Vec<String> = Vec::new();
         for row in rows {
+            let image_key: String = row.try_get("image_key")?;
             let sha256: String = row.try_get("sha256")?;
-            let still_used = sqlx::query(
-                "SELECT 1 FROM message_images WHERE sha256 = ? AND deleted_at IS NULL LIMIT 1",
+            // The key that was posted names nothing once no live message uses it.
+            sqlx::query(
+                "UPDATE images SET deleted_at = ?1 WHERE image_key = ?2 AND deleted_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM message_images WHERE image_key = ?2 AND deleted_at IS NULL)",
+            )
+            .bind(now)
+            .bind(&image_key)
+            .execute(&mut *tx)
+            .await?;
+            // The bytes go once no live message image and no live upload key,
+            // of any tenant, uses them: another tenant's identical upload is
+            // never broken by this one's deletion.
+            let still_used: bool = sqlx::query(
+                "SELECT EXISTS (SELECT 1 FROM message_images WHERE sha256 = ?1 AND deleted_at IS NULL)
+                     OR EXISTS (SELECT 1 FROM images WHERE sha256 = ?1 AND deleted_at IS NULL) AS used",
             )
             .bind(&sha256)
-            .fetch_optional(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?
-            .is_some();
-            if !still_used
-                && !deleted
-                    .iter()
-                    .any(|d: &DeletedImage| d.sha256 == sha256 && d.blob_removed)
-            {
-                // Unposted uploads of these bytes go with them: their key now
-                // names nothing. The object goes before the commit, while we
-                // hold the write lock (see ingest).
-                sqlx::query(
-                    "UPDATE images SET deleted_at = ? WHERE sha256 = ? AND deleted_at IS NULL",
-                )
-                .bind(now)
-                .bind(&sha256)
-                .execute(&mut *tx)
-                .await?;
+            .try_get("used")?;
+            if !still_used && !removed.contains(&sha256) {
+                // The object goes before the commit, while we hold the write
+                // lock (see ingest).
                 sqlx::query("DELETE FROM blobs WHERE sha256 = ?")
                     .bind(&sha256)
                     .execute(&mut *tx)
                     .await?;
                 blobs.delete(&sha256).await?;
+                removed.push(sha256.clone());
             }
             deleted.push(DeletedImage {
                 id: id.clone(),
                 message_id: message_id.clone(),
                 index: row.try_get::<i64, _>("idx")? as u32,
+                blob_removed: removed.contains(&sha256),
                 sha256,
-                blob_removed: !still_used,
             });
         }
         tx.commit().await?;
