@@ -1,14 +1,110 @@
-//! Extractors that carry the caller's identity into a handler.
+//! Who is calling: the credentials a request presents, checked in Feishu's
+//! order (token, scope, app kind, helpdesk credential), and the extractors
+//! that carry the result into a handler.
+//!
+//! Reading the headers and checking the token's signature need no database;
+//! judging needs the app and helpdesk rows, which the caller looks up in
+//! whatever single query suits it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use helpdesk_core::auth::{bearer, helpdesk_credential};
+use axum::http::HeaderMap;
+use helpdesk_core::auth::{bearer, helpdesk_credential, HelpdeskCredential};
 use helpdesk_core::{scope, ApiError};
-use helpdesk_store::tokens::TokenKind;
+use helpdesk_store::tokens::{Claims, TokenKind};
 use helpdesk_store::{secret, App, AppKind, Helpdesk};
 
 use crate::response::Failure;
 use crate::AppState;
+
+/// The credentials a request carries: a genuine, unexpired token's claims and
+/// the helpdesk credential, if one decodes.
+pub struct Presented {
+    claims: Claims,
+    credential: Option<HelpdeskCredential>,
+}
+
+impl Presented {
+    /// 99991661 without `Authorization: Bearer …`, 99991663 for a token that
+    /// is not ours or has expired.
+    pub fn read(headers: &HeaderMap, state: &AppState) -> Result<Presented, Failure> {
+        let header = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::MissingToken)?;
+        let token = bearer(header).ok_or(ApiError::MissingToken)?;
+        let claims = state
+            .tokens
+            .verify(TokenKind::Tenant, token, helpdesk_store::now())
+            .ok_or(ApiError::InvalidToken)?;
+        let credential = headers
+            .get("x-lark-helpdesk-authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(helpdesk_credential);
+        Ok(Presented { claims, credential })
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.claims.app_id
+    }
+
+    /// The helpdesk the credential names ("" when there is none).
+    pub fn helpdesk_id(&self) -> &str {
+        self.credential
+            .as_ref()
+            .map_or("", |c| c.helpdesk_id.as_str())
+    }
+
+    /// The app, if it still exists and has not revoked this token.
+    fn judge_app(&self, app: Option<App>) -> Result<App, Failure> {
+        match app {
+            Some(app) if self.claims.issued_at >= app.tokens_not_before => Ok(app),
+            _ => Err(ApiError::InvalidToken.into()),
+        }
+    }
+
+    /// A custom app holding one of `scopes`, with the token of a helpdesk of
+    /// its own tenant; `found` is what the lookup of `app_id()` and
+    /// `helpdesk_id()` returned.
+    pub fn judge_helpdesk(
+        self,
+        found: Option<(App, Option<Helpdesk>)>,
+        scopes: &'static [&'static str],
+    ) -> Result<HelpdeskCaller, Failure> {
+        let (app, helpdesk) = match found {
+            Some((app, helpdesk)) => (Some(app), helpdesk),
+            None => (None, None),
+        };
+        let caller = Caller {
+            app: self.judge_app(app)?,
+        };
+        caller.require(scopes)?;
+        if caller.app.kind != AppKind::Custom {
+            return Err(ApiError::Forbidden(
+                "only custom (self-built) apps may call helpdesk APIs".into(),
+            )
+            .into());
+        }
+        let forbidden = || {
+            Failure(ApiError::Forbidden(
+                "send X-Lark-Helpdesk-Authorization: base64 of helpdesk_id:helpdesk_token, of a helpdesk of the app's tenant"
+                    .into(),
+            ))
+        };
+        let (Some(credential), Some(helpdesk)) = (self.credential, helpdesk) else {
+            return Err(forbidden());
+        };
+        if !secret::matches(&credential.token, &helpdesk.token_sha256)
+            || helpdesk.tenant_key != caller.app.tenant_key
+        {
+            return Err(forbidden());
+        }
+        Ok(HelpdeskCaller {
+            app: caller.app,
+            helpdesk,
+        })
+    }
+}
 
 /// An app holding a valid tenant access token.
 pub struct Caller {
@@ -26,40 +122,15 @@ impl Caller {
     }
 }
 
-/// The app a valid tenant access token names, and the helpdesk
-/// `helpdesk_id` names (if any), in one lookup.
-async fn authenticate(
-    parts: &Parts,
-    state: &AppState,
-    helpdesk_id: Option<&str>,
-) -> Result<(App, Option<Helpdesk>), Failure> {
-    let header = parts
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(ApiError::MissingToken)?;
-    let token = bearer(header).ok_or(ApiError::MissingToken)?;
-    let claims = state
-        .tokens
-        .verify(TokenKind::Tenant, token, helpdesk_store::now())
-        .ok_or(ApiError::InvalidToken)?;
-    let (app, helpdesk) = match helpdesk_id {
-        Some(id) => state.meta.app_and_helpdesk(&claims.app_id, id).await?,
-        None => state.meta.app(&claims.app_id).await?.map(|app| (app, None)),
-    }
-    .ok_or(ApiError::InvalidToken)?;
-    if claims.issued_at < app.tokens_not_before {
-        return Err(ApiError::InvalidToken.into());
-    }
-    Ok((app, helpdesk))
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let (app, _) = authenticate(parts, state, None).await?;
-        Ok(Caller { app })
+        let presented = Presented::read(&parts.headers, state)?;
+        let app = state.meta.app(presented.app_id()).await?;
+        Ok(Caller {
+            app: presented.judge_app(app)?,
+        })
     }
 }
 
@@ -69,46 +140,20 @@ pub struct HelpdeskCaller {
     pub helpdesk: Helpdesk,
 }
 
-async fn helpdesk_caller(
-    parts: &mut Parts,
-    state: &AppState,
-    scopes: &'static [&'static str],
-) -> Result<HelpdeskCaller, Failure> {
-    // Decoded before the lookup, so that app and helpdesk come in one query;
-    // judged after the token and scope checks, which come first on Feishu.
-    let credential = parts
-        .headers
-        .get("x-lark-helpdesk-authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(helpdesk_credential);
-    let helpdesk_id = credential.as_ref().map_or("", |c| c.helpdesk_id.as_str());
-    let (app, helpdesk) = authenticate(parts, state, Some(helpdesk_id)).await?;
-    let caller = Caller { app };
-    caller.require(scopes)?;
-    if caller.app.kind != AppKind::Custom {
-        return Err(ApiError::Forbidden(
-            "only custom (self-built) apps may call helpdesk APIs".into(),
-        )
-        .into());
+impl HelpdeskCaller {
+    /// Reads, looks up (app and helpdesk in one query) and judges.
+    pub async fn authorize(
+        headers: &HeaderMap,
+        state: &AppState,
+        scopes: &'static [&'static str],
+    ) -> Result<HelpdeskCaller, Failure> {
+        let presented = Presented::read(headers, state)?;
+        let found = state
+            .meta
+            .app_and_helpdesk(presented.app_id(), presented.helpdesk_id())
+            .await?;
+        presented.judge_helpdesk(found, scopes)
     }
-    let forbidden = || {
-        Failure(ApiError::Forbidden(
-            "send X-Lark-Helpdesk-Authorization: base64 of helpdesk_id:helpdesk_token, of a helpdesk of the app's tenant"
-                .into(),
-        ))
-    };
-    let (Some(credential), Some(helpdesk)) = (credential, helpdesk) else {
-        return Err(forbidden());
-    };
-    if !secret::matches(&credential.token, &helpdesk.token_sha256)
-        || helpdesk.tenant_key != caller.app.tenant_key
-    {
-        return Err(forbidden());
-    }
-    Ok(HelpdeskCaller {
-        app: caller.app,
-        helpdesk,
-    })
 }
 
 /// May read tickets, messages and images.
@@ -119,7 +164,7 @@ pub struct HelpdeskWriter(pub HelpdeskCaller);
 impl FromRequestParts<AppState> for HelpdeskReader {
     type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        helpdesk_caller(parts, state, scope::HELPDESK_READ)
+        HelpdeskCaller::authorize(&parts.headers, state, scope::HELPDESK_READ)
             .await
             .map(HelpdeskReader)
     }
@@ -128,7 +173,7 @@ impl FromRequestParts<AppState> for HelpdeskReader {
 impl FromRequestParts<AppState> for HelpdeskWriter {
     type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        helpdesk_caller(parts, state, scope::HELPDESK_WRITE)
+        HelpdeskCaller::authorize(&parts.headers, state, scope::HELPDESK_WRITE)
             .await
             .map(HelpdeskWriter)
     }

@@ -95,15 +95,18 @@ pub trait MetadataStore: Send + Sync + 'static {
         filter: &MessageFilter,
     ) -> Result<(Vec<Message>, u64)>;
 
-    /// The hot path of a download: the message (in this helpdesk's ticket) and
-    /// its image at `index`, in one indexed lookup.
-    async fn message_image(
+    /// The hot path of a download, in one indexed lookup: what the two
+    /// credentials name (as `app_and_helpdesk`), and the message of the
+    /// ticket (if the ticket is in that helpdesk) with its image at `index`.
+    /// The caller must judge the credentials before using the image.
+    async fn image_with_credentials(
         &self,
+        app_id: &str,
         helpdesk_id: &str,
         ticket_id: &str,
         msg: MessageRef<'_>,
         index: u32,
-    ) -> Result<Option<ImageLookup>>;
+    ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>>;
 
     /// Marks a message's image (or all of them, with no index) deleted, and
     /// the upload key it was posted with once no live message uses that key;

@@ -111,6 +111,44 @@ fn image_from(row: &SqliteRow) -> Result<Image> {
     })
 }
 
+/// The helpdesk of a row that LEFT JOINed it as `h_*` columns.
+fn joined_helpdesk(row: &SqliteRow) -> Result<Option<Helpdesk>> {
+    let Some(helpdesk_id) = row.try_get::<Option<String>, _>("h_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(Helpdesk {
+        helpdesk_id,
+        tenant_key: row.try_get("h_tenant_key")?,
+        name: row.try_get("h_name")?,
+        token_sha256: row.try_get("h_token_sha256")?,
+    }))
+}
+
+/// The message and image of a row that LEFT JOINed them; `None` when no
+/// message matched.
+fn joined_image(row: &SqliteRow) -> Result<Option<ImageLookup>> {
+    let Some(message_type) = row.try_get::<Option<String>, _>("message_type")? else {
+        return Ok(None);
+    };
+    let message_type = MessageType::parse(&message_type)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown message type {message_type:?}")))?;
+    let image = match row.try_get::<Option<String>, _>("sha256")? {
+        None => None,
+        Some(sha256) => Some(StoredImage {
+            sha256,
+            size: row.try_get::<i64, _>("size")? as u64,
+            content_type: row.try_get("content_type")?,
+            file_name: row.try_get("file_name")?,
+            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        }),
+    };
+    Ok(Some(ImageLookup {
+        message_type,
+        image_count: row.try_get::<i64, _>("image_count")? as u32,
+        image,
+    }))
+}
+
 fn message_column(msg: MessageRef<'_>) -> (&'static str, &str) {
     match msg {
         MessageRef::Id(id) => ("id", id),
@@ -225,15 +263,7 @@ impl MetadataStore for SqliteMeta {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let helpdesk = match row.try_get::<Option<String>, _>("h_id")? {
-            None => None,
-            Some(helpdesk_id) => Some(Helpdesk {
-                helpdesk_id,
-                tenant_key: row.try_get("h_tenant_key")?,
-                name: row.try_get("h_name")?,
-                token_sha256: row.try_get("h_token_sha256")?,
-            }),
-        };
+        let helpdesk = joined_helpdesk(&row)?;
         Ok(Some((app_from(&row)?, helpdesk)))
     }
 
@@ -473,25 +503,33 @@ impl MetadataStore for SqliteMeta {
         Ok((messages, total as u64))
     }
 
-    async fn message_image(
+    async fn image_with_credentials(
         &self,
+        app_id: &str,
         helpdesk_id: &str,
         ticket_id: &str,
         msg: MessageRef<'_>,
         index: u32,
-    ) -> Result<Option<ImageLookup>> {
-        // The hot path: a fixed statement per id kind, so the prepared
+    ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>> {
+        // The hot path: one statement per id kind, fixed, so the prepared
         // statement cache always hits and nothing is formatted per request.
+        // Every join is on a primary or unique key.
         macro_rules! by {
             ($column:literal) => {
                 concat!(
-                    "SELECT m.message_type, m.image_count, mi.sha256, mi.size, mi.content_type, mi.file_name, mi.deleted_at
-                     FROM messages m
-                     JOIN tickets t ON t.ticket_id = m.ticket_id
-                     LEFT JOIN message_images mi ON mi.message_pk = m.id AND mi.idx = ?
-                     WHERE m.",
+                    "SELECT a.app_id, a.tenant_key, a.name, a.kind, a.scopes, a.secret_sha256, a.tokens_not_before,
+                            h.helpdesk_id AS h_id, h.tenant_key AS h_tenant_key, h.name AS h_name,
+                            h.token_sha256 AS h_token_sha256,
+                            m.message_type, m.image_count,
+                            mi.sha256, mi.size, mi.content_type, mi.file_name, mi.deleted_at
+                     FROM apps a
+                     LEFT JOIN helpdesks h ON h.helpdesk_id = ?2
+                     LEFT JOIN tickets t ON t.ticket_id = ?3 AND t.helpdesk_id = ?2
+                     LEFT JOIN messages m ON m.ticket_id = t.ticket_id AND m.",
                     $column,
-                    " = ? AND m.ticket_id = ? AND t.helpdesk_id = ?"
+                    " = ?4
+                     LEFT JOIN message_images mi ON mi.message_pk = m.id AND mi.idx = ?5
+                     WHERE a.app_id = ?1"
                 )
             };
         }
@@ -500,32 +538,19 @@ impl MetadataStore for SqliteMeta {
             MessageRef::MessageId(v) => (by!("message_id"), v),
         };
         let row = sqlx::query(sql)
-            .bind(index as i64)
-            .bind(value)
-            .bind(ticket_id)
+            .bind(app_id)
             .bind(helpdesk_id)
+            .bind(ticket_id)
+            .bind(value)
+            .bind(index as i64)
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let message_type: String = row.try_get("message_type")?;
-        let message_type = MessageType::parse(&message_type)
-            .ok_or_else(|| StoreError::Invalid(format!("unknown message type {message_type:?}")))?;
-        let sha256: Option<String> = row.try_get("sha256")?;
-        let image = match sha256 {
-            None => None,
-            Some(sha256) => Some(StoredImage {
-                sha256,
-                size: row.try_get::<i64, _>("size")? as u64,
-                content_type: row.try_get("content_type")?,
-                file_name: row.try_get("file_name")?,
-                deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
-            }),
-        };
-        Ok(Some(ImageLookup {
-            message_type,
-            image_count: row.try_get::<i64, _>("image_count")? as u32,
-            image,
-        }))
+        Ok(Some((
+            app_from(&row)?,
+            joined_helpdesk(&row)?,
+            joined_image(&row)?,
+        )))
     }
 
     async fn delete_message_images(

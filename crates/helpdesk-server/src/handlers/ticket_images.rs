@@ -7,10 +7,10 @@ use axum::response::Response;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::disposition;
 use helpdesk_core::ids::MessageRef;
-use helpdesk_core::ApiError;
+use helpdesk_core::{scope, ApiError};
 use helpdesk_store::StoreError;
 
-use crate::auth::HelpdeskReader;
+use crate::auth::{HelpdeskCaller, Presented};
 use crate::query;
 use crate::response::{mark_success, Failure};
 use crate::AppState;
@@ -30,18 +30,12 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
-pub async fn ticket_image(
-    State(state): State<AppState>,
-    HelpdeskReader(caller): HelpdeskReader,
-    method: Method,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Result<Response, Failure> {
-    let params = query::params(&uri);
-    let required = |name: &str| {
+/// The query: `ticket_id`, `msg_id` (either of the message's ids), `index`.
+fn parse_query(uri: &Uri) -> Result<(String, String, Option<u32>), Failure> {
+    let mut params = query::params(uri);
+    let mut required = |name: &str| {
         params
-            .get(name)
-            .map(String::as_str)
+            .remove(name)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| bad(format!("`{name}` is required")))
     };
@@ -54,16 +48,42 @@ pub async fn ticket_image(
                 .map_err(|_| bad(format!("`index` is an integer from 0; got {v:?}")))?,
         ),
     };
+    Ok((ticket_id, msg_id, index))
+}
 
-    let lookup = state
+/// The hot path: the token's signature, then one query that brings the app,
+/// the helpdesk and the image together, then the bytes from storage.
+pub async fn ticket_image(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Failure> {
+    let presented = Presented::read(&headers, &state)?;
+    let (ticket_id, msg_id, index) = match parse_query(&uri) {
+        Ok(q) => q,
+        // Credentials are judged before parameters, as everywhere.
+        Err(bad) => {
+            HelpdeskCaller::authorize(&headers, &state, scope::HELPDESK_READ).await?;
+            return Err(bad);
+        }
+    };
+    let found = state
         .meta
-        .message_image(
-            &caller.helpdesk.helpdesk_id,
-            ticket_id,
-            MessageRef::parse(msg_id),
+        .image_with_credentials(
+            presented.app_id(),
+            presented.helpdesk_id(),
+            &ticket_id,
+            MessageRef::parse(&msg_id),
             index.unwrap_or(0),
         )
-        .await?
+        .await?;
+    let (credentials, lookup) = match found {
+        Some((app, helpdesk, lookup)) => (Some((app, helpdesk)), lookup),
+        None => (None, None),
+    };
+    presented.judge_helpdesk(credentials, scope::HELPDESK_READ)?;
+    let lookup = lookup
         .ok_or_else(|| ApiError::NotFound(format!("no message {msg_id} in ticket {ticket_id}")))?;
     if lookup.image_count == 0 {
         return Err(ApiError::NotFound(format!("message {msg_id} holds no image")).into());
