@@ -9,12 +9,11 @@ use crate::AppState;
 
 /// Multipart framing and the `image_type` part, on top of the image itself.
 const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
-/// How far past the limit an upload is read before we give up on it.
-const UPLOAD_DRAIN: u64 = 64 * 1024 * 1024;
 
 /// Every route of the API, wrapped in the envelope.
 pub fn router(state: AppState) -> Router {
-    let upload_limit = (state.limits.max_bytes + UPLOAD_OVERHEAD + UPLOAD_DRAIN) as usize;
+    let upload_limit =
+        (state.limits.max_bytes + UPLOAD_OVERHEAD + helpdesk_store::DRAIN_LIMIT) as usize;
     Router::new()
         .route(
             "/open-apis/auth/v3/tenant_access_token/internal",

@@ -14,7 +14,7 @@ use crate::{Blob, BlobStore, Image, MetadataStore, StoreError};
 
 /// How far past the limit an oversized upload is still read (and dropped), so
 /// that the client gets our answer instead of a reset connection.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct IngestLimits {

@@ -22,7 +22,7 @@ use helpdesk_core::ids::MessageRef;
 
 pub use blobs::ObjectBlobs;
 pub use config::{open, StorageConfig, Stores};
-pub use ingest::{ingest, spool, sweep_spool, IngestError, IngestLimits, Spooled};
+pub use ingest::{ingest, spool, sweep_spool, IngestError, IngestLimits, Spooled, DRAIN_LIMIT};
 pub use model::*;
 pub use sqlite::SqliteMeta;
 
