@@ -270,6 +270,13 @@ impl<'a> Api<'a> {
             .await
             .expect("ticket_images")
     }
+
+    /// The image's bytes; fails the test unless the answer is 200.
+    pub async fn image_bytes(&self, ticket: &str, msg: &str, index: Option<&str>) -> Vec<u8> {
+        let res = self.image(ticket, msg, index).await;
+        assert_eq!(res.status(), 200, "ticket_images {ticket} {msg} {index:?}");
+        res.bytes().await.expect("image body").to_vec()
+    }
 }
 
 /// The post content holding `keys` as images, in that order, among text.
