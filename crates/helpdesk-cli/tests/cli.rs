@@ -271,22 +271,8 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
     let party = provision(data);
     let c = party.client(&server.base);
     let bytes = png(9, 300_000);
-    let image_key = c.upload_image(bytes.clone(), "crash.png").await.unwrap();
-    let ticket = c
-        .start_service(&helpdesk_client::StartService {
-            open_id: "ou_x".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .ticket_id;
-    let msg = c
-        .create_message(
-            &ticket,
-            &helpdesk_client::MessageContent::Image { image_key },
-        )
-        .await
-        .unwrap();
+    let ticket = open_ticket(&c).await;
+    let msg = post_image(&c, &ticket, &bytes, "crash.png").await;
 
     // No shutdown at all: the process is killed right after the answers.
     server.child.kill().unwrap();

@@ -5,8 +5,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::*;
-use helpdesk_client::{MessageContent, StartService};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 struct Env {
     server: Serving,
@@ -54,37 +53,12 @@ fn manifest(dir: &std::path::Path) -> Value {
 async fn export_reproduces_every_image_then_downloads_nothing_then_reports_a_deleted_one() {
     let env = setup();
     let c = env.party.client(&env.server.base);
-    let t = c
-        .start_service(&StartService {
-            open_id: "ou_x".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .ticket_id;
     let bytes = [png(1, 3000), jpeg(2, 2000), png(3, 1000), png(4, 4000)];
-    let mut keys = Vec::new();
-    for b in &bytes {
-        keys.push(c.upload_image(b.clone(), "x.png").await.unwrap());
-    }
-    c.create_message(&t, &MessageContent::Text("see below".into()))
-        .await
-        .unwrap();
-    let image_msg = c
-        .create_message(
-            &t,
-            &MessageContent::Image {
-                image_key: keys[0].clone(),
-            },
-        )
-        .await
-        .unwrap();
-    let post = json!({"zh_cn": {"content": [[{"tag": "img", "image_key": keys[1]}, {"tag": "text", "text": "and"}],
-                                            [{"tag": "img", "image_key": keys[2]}], [{"tag": "img", "image_key": keys[3]}]]}});
-    let post_msg = c
-        .create_message(&t, &MessageContent::Post(post))
-        .await
-        .unwrap();
+    let ImageTicket {
+        ticket: t,
+        image_msg,
+        post_msg,
+    } = ticket_with_images(&c, &bytes).await;
     let listed = c
         .list_messages(&t, &Default::default())
         .await

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use futures::TryStreamExt;
-use helpdesk_client::{Client, Error, ListMessages, MessageContent, RetryPolicy, StartService};
+use helpdesk_client::{Client, Error, ListMessages, MessageContent, RetryPolicy};
 use serde_json::json;
 
 struct Setup {
@@ -39,56 +39,26 @@ impl Setup {
             .unwrap()
     }
 
+    /// A client whose image downloads go through a proxy with `fault`.
+    async fn via_image_proxy(&self, fault: Fault) -> (FaultProxy, Client) {
+        let proxy = FaultProxy::start(
+            &self.server.base,
+            "/open-apis/helpdesk/v1/ticket_images",
+            fault,
+        )
+        .await;
+        let client = self.client(&proxy.base);
+        (proxy, client)
+    }
+
     fn data(&self) -> std::path::PathBuf {
         self.dir.path().join("data")
     }
 }
 
-/// A ticket with an image message and a post of three images; returns
-/// (ticket, image message id, post message id, [image, post images...]).
-async fn ticket_with_images(c: &Client) -> (String, String, String, Vec<Vec<u8>>) {
-    let images: Vec<Vec<u8>> = (0..4).map(|i| png(i, 1000 + 500 * i as usize)).collect();
-    let mut keys = Vec::new();
-    for (i, bytes) in images.iter().enumerate() {
-        keys.push(
-            c.upload_image(bytes.clone(), &format!("shot-{i}.png"))
-                .await
-                .unwrap(),
-        );
-    }
-    let started = c
-        .start_service(&StartService {
-            open_id: "ou_sdk".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert!(started.chat_id.starts_with("oc_"));
-    let t = started.ticket_id;
-    c.create_message(&t, &MessageContent::Text("hello".into()))
-        .await
-        .unwrap();
-    let image_msg = c
-        .create_message(
-            &t,
-            &MessageContent::Image {
-                image_key: keys[0].clone(),
-            },
-        )
-        .await
-        .unwrap();
-    let paragraphs: Vec<_> = keys[1..]
-        .iter()
-        .map(|k| json!([{"tag": "img", "image_key": k}]))
-        .collect();
-    let post_msg = c
-        .create_message(
-            &t,
-            &MessageContent::Post(json!({"zh_cn": {"title": "t", "content": paragraphs}})),
-        )
-        .await
-        .unwrap();
-    (t, image_msg, post_msg, images)
+/// Four distinct images for `ticket_with_images`.
+fn four_images() -> Vec<Vec<u8>> {
+    (0..4).map(|i| png(i, 1000 + 500 * i as usize)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,11 +66,16 @@ async fn every_call_against_the_server() {
     let st = setup();
     let c = st.client(&st.server.base);
     assert!(c.tenant_access_token().await.unwrap().starts_with("t-"));
-    let (t, image_msg, post_msg, images) = ticket_with_images(&c).await;
+    let images = four_images();
+    let ImageTicket {
+        ticket: t,
+        image_msg,
+        post_msg,
+    } = ticket_with_images(&c, &images).await;
 
     let ticket = c.ticket(&t).await.unwrap();
     assert_eq!(ticket.ticket_id, t);
-    assert_eq!(ticket.guest.unwrap().id.as_deref(), Some("ou_sdk"));
+    assert_eq!(ticket.guest.unwrap().id.as_deref(), Some(GUEST));
 
     let page = c.list_messages(&t, &ListMessages::default()).await.unwrap();
     assert_eq!(page.total, 3);
@@ -162,14 +137,7 @@ async fn every_call_against_the_server() {
 async fn the_message_stream_walks_every_page() {
     let st = setup();
     let c = st.client(&st.server.base);
-    let t = c
-        .start_service(&StartService {
-            open_id: "ou_x".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .ticket_id;
+    let t = open_ticket(&c).await;
     for i in 0..7 {
         c.create_message(&t, &MessageContent::Text(format!("m{i}")))
             .await
@@ -198,7 +166,12 @@ async fn the_message_stream_walks_every_page() {
 async fn one_token_fetch_for_many_callers_and_recovery_from_99991663() {
     let st = setup();
     let c = st.client(&st.server.base);
-    let (t, image_msg, _, images) = ticket_with_images(&c).await;
+    let images = four_images();
+    let ImageTicket {
+        ticket: t,
+        image_msg,
+        ..
+    } = ticket_with_images(&c, &images).await;
     let before = token_requests(&st.server.log);
 
     // A new client, 20 calls at once: one token request.
@@ -255,15 +228,14 @@ async fn one_token_fetch_for_many_callers_and_recovery_from_99991663() {
 async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
     let st = setup();
     let c = st.client(&st.server.base);
-    let (t, image_msg, post_msg, images) = ticket_with_images(&c).await;
+    let images = four_images();
+    let ImageTicket {
+        ticket: t,
+        image_msg,
+        post_msg,
+    } = ticket_with_images(&c, &images).await;
 
-    let proxy = FaultProxy::start(
-        &st.server.base,
-        "/open-apis/helpdesk/v1/ticket_images",
-        Fault::FailFirst(2),
-    )
-    .await;
-    let via = st.client(&proxy.base);
+    let (proxy, via) = st.via_image_proxy(Fault::FailFirst(2)).await;
     let got = via
         .ticket_image(&t, &image_msg, None)
         .await
@@ -272,36 +244,16 @@ async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
         .await
         .unwrap();
     assert_eq!(got.to_vec(), images[0]);
-    assert_eq!(
-        proxy.hits.load(std::sync::atomic::Ordering::SeqCst),
-        3,
-        "two 503s, then the answer"
-    );
+    assert_eq!(proxy.hits(), 3, "two 503s, then the answer");
 
-    let always = FaultProxy::start(
-        &st.server.base,
-        "/open-apis/helpdesk/v1/ticket_images",
-        Fault::FailFirst(100),
-    )
-    .await;
-    let via = st.client(&always.base);
+    let (always, via) = st.via_image_proxy(Fault::FailFirst(100)).await;
     match via.ticket_image(&t, &image_msg, None).await {
         Err(Error::Api(e)) => assert_eq!(e.status, 503),
         other => panic!("expected the last 503, got {other:?}"),
     }
-    assert_eq!(
-        always.hits.load(std::sync::atomic::Ordering::SeqCst),
-        4,
-        "the first try and 3 retries"
-    );
+    assert_eq!(always.hits(), 4, "the first try and 3 retries");
 
-    let counting = FaultProxy::start(
-        &st.server.base,
-        "/open-apis/helpdesk/v1/ticket_images",
-        Fault::FailFirst(0),
-    )
-    .await;
-    let via = st.client(&counting.base);
+    let (counting, via) = st.via_image_proxy(Fault::FailFirst(0)).await;
     assert_eq!(
         via.ticket_image(&t, &post_msg, Some(9))
             .await
@@ -309,11 +261,7 @@ async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
             .code(),
         Some(154000)
     );
-    assert_eq!(
-        counting.hits.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "a 4xx is not retried"
-    );
+    assert_eq!(counting.hits(), 1, "a 4xx is not retried");
     st.server.terminate();
 }
 
@@ -321,27 +269,10 @@ async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
 async fn a_broken_download_leaves_no_file_behind() {
     let st = setup();
     let c = st.client(&st.server.base);
-    let key = c.upload_image(png(3, 200_000), "big.png").await.unwrap();
-    let t = c
-        .start_service(&StartService {
-            open_id: "ou_x".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .ticket_id;
-    let msg = c
-        .create_message(&t, &MessageContent::Image { image_key: key })
-        .await
-        .unwrap();
+    let t = open_ticket(&c).await;
+    let msg = post_image(&c, &t, &png(3, 200_000), "big.png").await;
 
-    let proxy = FaultProxy::start(
-        &st.server.base,
-        "/open-apis/helpdesk/v1/ticket_images",
-        Fault::Truncate(50_000),
-    )
-    .await;
-    let via = st.client(&proxy.base);
+    let (_proxy, via) = st.via_image_proxy(Fault::Truncate(50_000)).await;
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("big.png");
     std::fs::write(&path, b"the old file").unwrap();

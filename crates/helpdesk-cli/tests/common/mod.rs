@@ -133,7 +133,7 @@ pub fn png(seed: u8, len: usize) -> Vec<u8> {
 pub struct FaultProxy {
     pub base: String,
     /// Requests to the watched path, faulted or not.
-    pub hits: Arc<AtomicUsize>,
+    hits: Arc<AtomicUsize>,
 }
 
 #[derive(Clone, Copy)]
@@ -145,6 +145,11 @@ pub enum Fault {
 }
 
 impl FaultProxy {
+    /// How many requests to the watched path it has seen.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
     pub async fn start(upstream: &str, path_prefix: &'static str, fault: Fault) -> FaultProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -308,5 +313,87 @@ impl Party {
             ("HELPDESK_HELPDESK_ID", self.helpdesk_id.clone()),
             ("HELPDESK_HELPDESK_TOKEN", self.helpdesk_token.clone()),
         ]
+    }
+}
+
+/// The customer every test ticket is opened for.
+pub const GUEST: &str = "ou_guest";
+
+/// Opens a ticket for [`GUEST`] through the SDK and returns its id.
+pub async fn open_ticket(c: &helpdesk_client::Client) -> String {
+    let started = c
+        .start_service(&helpdesk_client::StartService {
+            open_id: GUEST.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("start_service");
+    assert!(started.chat_id.starts_with("oc_"));
+    started.ticket_id
+}
+
+/// Uploads `bytes` and posts them as an image message; returns its message_id.
+pub async fn post_image(
+    c: &helpdesk_client::Client,
+    ticket: &str,
+    bytes: &[u8],
+    name: &str,
+) -> String {
+    let image_key = c.upload_image(bytes.to_vec(), name).await.expect("upload");
+    c.create_message(
+        ticket,
+        &helpdesk_client::MessageContent::Image { image_key },
+    )
+    .await
+    .expect("image message")
+}
+
+/// A ticket with a text message, an image message and a post.
+pub struct ImageTicket {
+    pub ticket: String,
+    /// message_id of the image message, which holds `images[0]`.
+    pub image_msg: String,
+    /// message_id of the post, which holds `images[1..]` in order.
+    pub post_msg: String,
+}
+
+/// Uploads `images` as `shot-<i>.png` and posts them: the first as an image
+/// message, the rest in one post, after a text message.
+pub async fn ticket_with_images(c: &helpdesk_client::Client, images: &[Vec<u8>]) -> ImageTicket {
+    use helpdesk_client::MessageContent;
+    let mut keys = Vec::new();
+    for (i, bytes) in images.iter().enumerate() {
+        keys.push(
+            c.upload_image(bytes.clone(), &format!("shot-{i}.png"))
+                .await
+                .expect("upload"),
+        );
+    }
+    let ticket = open_ticket(c).await;
+    c.create_message(&ticket, &MessageContent::Text("hello".into()))
+        .await
+        .expect("text message");
+    let image_msg = c
+        .create_message(
+            &ticket,
+            &MessageContent::Image {
+                image_key: keys[0].clone(),
+            },
+        )
+        .await
+        .expect("image message");
+    let paragraphs: Vec<_> = keys[1..]
+        .iter()
+        .map(|k| serde_json::json!([{"tag": "text", "text": "then"}, {"tag": "img", "image_key": k}]))
+        .collect();
+    let post = serde_json::json!({"zh_cn": {"title": "steps", "content": paragraphs}});
+    let post_msg = c
+        .create_message(&ticket, &MessageContent::Post(post))
+        .await
+        .expect("post message");
+    ImageTicket {
+        ticket,
+        image_msg,
+        post_msg,
     }
 }
