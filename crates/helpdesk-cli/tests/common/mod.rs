@@ -82,14 +82,19 @@ impl Serving {
     }
 }
 
-pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
+fn run_admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
         .arg("--data-dir")
         .arg(data_dir)
         .arg("admin")
         .args(args)
         .output()
-        .expect("run admin");
+        .expect("run admin")
+}
+
+/// `helpdesk admin ARGS`, which must succeed and print one JSON object.
+pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
+    let out = run_admin(data_dir, args);
     assert!(
         out.status.success(),
         "admin {args:?} failed: {}",
@@ -104,14 +109,9 @@ pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&stdout).expect("JSON")
 }
 
+/// `helpdesk admin ARGS`, which must fail; its stderr.
 pub fn admin_fails(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run admin");
+    let out = run_admin(data_dir, args);
     assert!(!out.status.success(), "admin {args:?} should fail");
     assert!(out.stdout.is_empty());
     String::from_utf8(out.stderr).expect("utf-8")
