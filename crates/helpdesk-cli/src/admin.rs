@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use helpdesk_core::ids::MessageRef;
+use helpdesk_store::cleanup;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{AppKind, StorageConfig, StoreError};
 use serde_json::json;
@@ -166,15 +167,15 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
         AdminCommand::Image {
             command: ImageCommand::Delete { ticket, msg, index },
         } => {
-            let deleted = meta
-                .delete_message_images(
-                    &ticket,
-                    MessageRef::parse(&msg),
-                    index,
-                    stores.blobs.as_ref(),
-                )
-                .await
-                .map_err(explain)?;
+            let deleted = cleanup::delete_images(
+                meta,
+                stores.blobs.as_ref(),
+                &ticket,
+                MessageRef::parse(&msg),
+                index,
+            )
+            .await
+            .map_err(explain)?;
             print(json!({"deleted": deleted}));
         }
         AdminCommand::Keys {

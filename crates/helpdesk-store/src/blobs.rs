@@ -1,20 +1,29 @@
-//! Blobs through `object_store`: local files by default; any other store the
-//! crate speaks slots in the same way.
+//! Blobs through `object_store`: local files by default, or an
+//! S3-compatible bucket.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetResultPayload, ObjectStore, WriteMultipart};
+use object_store::prefix::PrefixStore;
+use object_store::{
+    BackoffConfig, ClientConfigKey, GetResultPayload, ObjectStore, PutPayload, RetryConfig,
+    WriteMultipart,
+};
 use tokio::io::AsyncReadExt;
 
 use crate::{BlobStore, BlobStream, Result, StoreError};
 
-/// Parts of a streamed upload; also the largest buffer a put holds.
+/// Parts of a multipart upload (S3's smallest); a smaller image goes up in
+/// one PUT, held in memory. Also the largest buffer a put holds.
 const PART_SIZE: usize = 5 * 1024 * 1024;
+/// Where objects live under the root (or the bucket's prefix).
+const ROOT: &str = "sha256";
 /// Read size when serving a local file.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -35,17 +44,73 @@ impl ObjectBlobs {
         })
     }
 
-    /// Blobs in any object store.
-    pub fn remote(store: Arc<dyn ObjectStore>) -> ObjectBlobs {
-        ObjectBlobs {
+    /// Blobs in an S3-compatible bucket, from `s3://BUCKET[/PREFIX]` and the
+    /// standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`,
+    /// `AWS_ALLOW_HTTP`), with path-style addressing unless
+    /// `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`. Checks that the bucket answers.
+    pub async fn s3(url: &url::Url) -> Result<ObjectBlobs> {
+        let bucket = url.host_str().filter(|b| !b.is_empty()).ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "--blob-url {url}: name a bucket, as s3://BUCKET[/PREFIX]"
+            ))
+        })?;
+        let prefix = url.path().trim_matches('/');
+        let s3 = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                // A request that cannot reach storage answers 155000 in
+                // seconds rather than hanging for object_store's 3 minutes.
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+            })
+            // Set one by one: replacing the client options would drop what
+            // from_env read into them (AWS_ALLOW_HTTP).
+            .with_config(
+                AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                "5s",
+            )
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "300s")
+            .build()?;
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix))
+        };
+        // A missing bucket or bad credentials: one line at start, not a 500
+        // on the first upload.
+        if let Err(e) = store
+            .list_with_delimiter(Some(&ObjectPath::from(ROOT)))
+            .await
+        {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                .unwrap_or_else(|_| "AWS".to_string());
+            let text = e.to_string();
+            return Err(StoreError::Invalid(
+                if matches!(e, object_store::Error::NotFound { .. })
+                    || text.contains("NoSuchBucket")
+                {
+                    format!("bucket {bucket:?} does not exist at {endpoint}: create it, or fix --blob-url")
+                } else {
+                    // The first line only: S3 errors carry an XML body.
+                    let reason = text.lines().next().unwrap_or_default();
+                    format!(
+                        "bucket {bucket:?} at {endpoint} cannot be listed ({reason}): check AWS_ENDPOINT_URL, AWS_REGION and the credentials"
+                    )
+                },
+            ));
+        }
+        Ok(ObjectBlobs {
             store,
             local_root: None,
-        }
+        })
     }
 
     fn location(sha256: &str) -> ObjectPath {
         let fan = sha256.get(..2).unwrap_or("00");
-        ObjectPath::from(format!("sha256/{fan}/{sha256}"))
+        ObjectPath::from(format!("{ROOT}/{fan}/{sha256}"))
     }
 
     /// `object_store` renames the finished file into place but does not fsync:
@@ -78,6 +143,14 @@ impl ObjectBlobs {
 impl BlobStore for ObjectBlobs {
     async fn put_file(&self, sha256: &str, path: &Path) -> Result<()> {
         let location = Self::location(sha256);
+        let len = tokio::fs::metadata(path).await?.len();
+        if len < PART_SIZE as u64 {
+            let bytes = tokio::fs::read(path).await?;
+            self.store
+                .put(&location, PutPayload::from(bytes::Bytes::from(bytes)))
+                .await?;
+            return self.make_durable(&location).await;
+        }
         let upload = self.store.put_multipart(&location).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut file = tokio::fs::File::open(path).await?;
@@ -100,10 +173,10 @@ impl BlobStore for ObjectBlobs {
         self.make_durable(&location).await
     }
 
-    async fn exists(&self, sha256: &str) -> Result<bool> {
+    async fn stat(&self, sha256: &str) -> Result<Option<u64>> {
         match self.store.head(&Self::location(sha256)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -133,5 +206,12 @@ impl BlobStore for ObjectBlobs {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn list(&self) -> BoxStream<'static, Result<String>> {
+        self.store
+            .list(Some(&ObjectPath::from(ROOT)))
+            .map(|meta| Ok(meta?.location.filename().unwrap_or_default().to_string()))
+            .boxed()
     }
 }

@@ -3,16 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::{BlobStore, MetadataStore, ObjectBlobs, Result, SqliteMeta, StoreError};
+use crate::{BlobStore, MetadataStore, ObjectBlobs, PostgresMeta, Result, SqliteMeta, StoreError};
 
-/// Where metadata and blobs live. `serve` and `admin` share it.
+/// Where metadata and blobs live. `serve`, `admin` and `migrate` share it.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// Holds the embedded database, the blobs and temporary upload files.
+    /// Holds the embedded database and blobs when no URL names others, the
+    /// demo's `demo.json`, and temporary upload files, on every backend.
     pub data_dir: PathBuf,
-    /// `sqlite://…`; default: `helpdesk.db` in the data dir.
+    /// `sqlite://…` or `postgres://…`; default: `helpdesk.db` in the data dir.
     pub database_url: Option<String>,
-    /// `file:///…`; default: `blobs/` in the data dir.
+    /// `file:///…` or `s3://BUCKET[/PREFIX]`; default: `blobs/` in the data dir.
     pub blob_url: Option<String>,
 }
 
@@ -31,40 +32,50 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
     std::fs::create_dir_all(data_dir)?;
     let tmp_dir = data_dir.join("tmp");
     std::fs::create_dir_all(&tmp_dir)?;
+    Ok(Stores {
+        meta: open_meta(data_dir, config.database_url.as_deref()).await?,
+        blobs: open_blobs(data_dir, config.blob_url.as_deref()).await?,
+        tmp_dir,
+    })
+}
 
-    let meta: Arc<dyn MetadataStore> = match config.database_url.as_deref() {
+/// The metadata store a `--database-url` names (the data dir's SQLite file
+/// when it names none).
+pub async fn open_meta(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn MetadataStore>> {
+    Ok(match url {
         None => Arc::new(SqliteMeta::open_file(&data_dir.join("helpdesk.db")).await?),
         Some(url) if url.starts_with("sqlite:") => Arc::new(SqliteMeta::open_url(url).await?),
-        Some(url) => {
-            return Err(StoreError::Invalid(format!(
-                "unsupported --database-url {:?}: this build speaks sqlite:// only",
-                scheme(url)
-            )))
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(PostgresMeta::open_url(url).await?)
         }
-    };
+        Some(url) => return Err(StoreError::Invalid(format!(
+            "unsupported database URL scheme {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
+            scheme(url)
+        ))),
+    })
+}
 
-    let blobs: Arc<dyn BlobStore> = match config.blob_url.as_deref() {
-        None => Arc::new(ObjectBlobs::local(&data_dir.join("blobs"))?),
-        Some(url) if url.starts_with("file://") => {
-            let u = url::Url::parse(url)
-                .map_err(|e| StoreError::Invalid(format!("bad --blob-url {url:?}: {e}")))?;
-            let path = u.to_file_path().map_err(|_| {
-                StoreError::Invalid(format!("bad --blob-url {url:?}: not an absolute file path"))
+/// The blob store a `--blob-url` names (the data dir's `blobs/` when it
+/// names none).
+pub async fn open_blobs(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn BlobStore>> {
+    let Some(url) = url else {
+        return Ok(Arc::new(ObjectBlobs::local(&data_dir.join("blobs"))?));
+    };
+    let parsed = url::Url::parse(url)
+        .map_err(|e| StoreError::Invalid(format!("bad blob URL {url:?}: {e}")))?;
+    Ok(match parsed.scheme() {
+        "file" => {
+            let path = parsed.to_file_path().map_err(|_| {
+                StoreError::Invalid(format!("bad blob URL {url:?}: not an absolute file path"))
             })?;
-            Arc::new(ObjectBlobs::local(Path::new(&path))?)
+            Arc::new(ObjectBlobs::local(&path)?)
         }
-        Some(url) => {
+        "s3" => Arc::new(ObjectBlobs::s3(&parsed).await?),
+        other => {
             return Err(StoreError::Invalid(format!(
-                "unsupported --blob-url {:?}: this build speaks file:// only",
-                scheme(url)
+                "unsupported blob URL scheme {other:?}: use file:///PATH or s3://BUCKET[/PREFIX]"
             )))
         }
-    };
-
-    Ok(Stores {
-        meta,
-        blobs,
-        tmp_dir,
     })
 }
 

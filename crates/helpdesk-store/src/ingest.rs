@@ -145,9 +145,10 @@ impl Spooled {
         }
         let file_name = upload_file_name(self.client_name.as_deref(), blob.image_type.extension());
         let image = meta.add_image(tenant_key, blob, &file_name).await?;
-        // A deletion of the same bytes may have removed the object between our
-        // check and our commit; it removes objects before committing, so looking
-        // again after ours is enough to catch it.
+        // A cleanup of the same bytes may have removed the object between our
+        // check and our commit. It removes objects only under a claim that our
+        // commit waited for (see `MetadataStore`), so looking again after
+        // ours is enough to catch it.
         if !blobs.exists(&blob.sha256).await? {
             blobs.put_file(&blob.sha256, &self.spool.0).await?;
         }

@@ -1,14 +1,23 @@
 //! Storage for helpdesk: one trait for metadata, one for blobs, their
-//! backends, and ingest (sniff, hash, write the blob, then the row).
+//! backends, and the work above both: ingest (sniff, hash, write the blob,
+//! then the row), cleanup (remove the bytes no row uses) and migrate.
 //!
 //! Handlers only ever see `dyn MetadataStore` and `dyn BlobStore`, so a new
-//! backend slots in here without touching them.
+//! backend slots in here without touching them. The metadata store never
+//! receives the blob store: whatever touches both lives beside `ingest`.
+
+#[macro_use]
+mod sql;
 
 mod blobs;
+pub mod cleanup;
 mod config;
 mod ingest;
+pub mod migrate;
 mod model;
+mod postgres;
 pub mod provision;
+pub mod records;
 pub mod secret;
 mod sqlite;
 pub mod tokens;
@@ -21,9 +30,11 @@ use futures::stream::BoxStream;
 use helpdesk_core::ids::MessageRef;
 
 pub use blobs::ObjectBlobs;
-pub use config::{open, StorageConfig, Stores};
+pub use config::{open, open_blobs, open_meta, StorageConfig, Stores};
 pub use ingest::{ingest, spool, sweep_spool, IngestError, IngestLimits, Spooled, DRAIN_LIMIT};
 pub use model::*;
+pub use postgres::PostgresMeta;
+pub use records::{Cursor, Record, RecordKind};
 pub use sqlite::SqliteMeta;
 
 /// What can go wrong below the API. Handlers map every variant but `Invalid`
@@ -52,6 +63,23 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub type BlobStream = BoxStream<'static, std::io::Result<Bytes>>;
 
 /// Tenants, apps, helpdesks, tickets, messages and image records.
+///
+/// # Blob rows and their objects
+/// Every stored object has one `blobs` row, shared by every image of any
+/// tenant with those bytes. Two rules keep a live image row from ever
+/// pointing at a missing object, on any backend and with any number of
+/// writers:
+/// - whatever adds a live reference to a blob (`add_image`, `add_message`)
+///   holds a shared lock on its `blobs` row (creating it if needed) until it
+///   commits;
+/// - the object is removed only by the holder of a [`BlobClaim`], which
+///   holds an exclusive lock on that row, taken after every reference was
+///   found dead, until the row is forgotten.
+///
+/// So a writer either commits before the claim looks (and the claim finds the
+/// reference and is not granted) or waits for the claim to finish (and then
+/// finds the object gone and writes it again: see `ingest`). SQLite gets both
+/// locks from its single writer; PostgreSQL from `FOR SHARE` / `FOR UPDATE`.
 #[async_trait]
 pub trait MetadataStore: Send + Sync + 'static {
     /// The key that signs access tokens; created on first use, then the same
@@ -87,13 +115,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn create_ticket(&self, ticket: NewTicket<'_>) -> Result<Ticket>;
     /// The ticket, if it exists in this helpdesk.
     async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
+    /// Adds the message; `StoreError::Invalid` if one of its images was
+    /// deleted since the caller looked it up.
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// One page of a ticket's messages, oldest first, and how many match in all.
-    async fn messages(
-        &self,
-        ticket_id: &str,
-        filter: &MessageFilter,
-    ) -> Result<(Vec<Message>, u64)>;
+    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<MessagePage>;
 
     /// The hot path of a download, in one indexed lookup: what the two
     /// credentials name (as `app_and_helpdesk`), and the message of the
@@ -109,16 +135,42 @@ pub trait MetadataStore: Send + Sync + 'static {
     ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>>;
 
     /// Marks a message's image (or all of them, with no index) deleted, and
-    /// the upload key it was posted with once no live message uses that key;
-    /// removes from `blobs` every object that no live message image and no
-    /// live upload key (of any tenant) refers to any more.
+    /// the upload key it was posted with once no live message uses that key.
+    /// The bytes stay: `cleanup::delete_images` removes those no row uses.
     async fn delete_message_images(
         &self,
         ticket_id: &str,
         msg: MessageRef<'_>,
         index: Option<u32>,
-        blobs: &dyn BlobStore,
     ) -> Result<Vec<DeletedImage>>;
+
+    /// The exclusive lock on the blob row of `sha256`, if no live image or
+    /// message image refers to it (see the trait's rules); `None` otherwise,
+    /// or when there is no such row.
+    async fn claim_unreferenced_blob(&self, sha256: &str) -> Result<Option<Box<dyn BlobClaim>>>;
+    /// Up to `limit` blob rows that nothing live refers to: what a crash
+    /// between a delete and its cleanup left behind.
+    async fn unreferenced_blobs(&self, limit: u32) -> Result<Vec<String>>;
+
+    /// One page of a table's rows in primary-key order, after `after`.
+    async fn export(
+        &self,
+        kind: RecordKind,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Record>>;
+    /// Inserts rows (all of one kind, in export order) that are not there
+    /// yet; returns how many it inserted.
+    async fn import(&self, records: &[Record]) -> Result<u64>;
+}
+
+/// The exclusive lock on an unreferenced blob row: while it lives, nothing
+/// can add a reference to the blob. Remove the object, then `forget` the row;
+/// dropping the claim instead keeps the row (and releases the lock).
+#[async_trait]
+pub trait BlobClaim: Send {
+    /// Deletes the blob row and releases the lock.
+    async fn forget(self: Box<Self>) -> Result<()>;
 }
 
 /// Image bytes, content-addressed by their SHA-256 (hex).
@@ -126,11 +178,17 @@ pub trait MetadataStore: Send + Sync + 'static {
 pub trait BlobStore: Send + Sync + 'static {
     /// Stores the file at `path` under `sha256`; durable when this returns.
     async fn put_file(&self, sha256: &str, path: &Path) -> Result<()>;
-    async fn exists(&self, sha256: &str) -> Result<bool>;
+    /// The object's size, or `None` when it is missing.
+    async fn stat(&self, sha256: &str) -> Result<Option<u64>>;
+    async fn exists(&self, sha256: &str) -> Result<bool> {
+        Ok(self.stat(sha256).await?.is_some())
+    }
     /// The bytes as a stream; `StoreError::NotFound` when the object is missing.
     async fn get(&self, sha256: &str) -> Result<BlobStream>;
     /// Removes the object; removing a missing object is not an error.
     async fn delete(&self, sha256: &str) -> Result<()>;
+    /// Every stored object's SHA-256.
+    fn list(&self) -> BoxStream<'static, Result<String>>;
 }
 
 /// Seconds since the Unix epoch.

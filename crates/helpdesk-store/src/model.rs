@@ -160,3 +160,10 @@ pub struct DeletedImage {
     /// False when a live message image or upload key still uses the bytes.
     pub blob_removed: bool,
 }
+
+/// One page of a ticket's messages and how many match in all.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub total: u64,
+}

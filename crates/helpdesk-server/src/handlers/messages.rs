@@ -138,9 +138,9 @@ pub async fn list_messages(
         offset: (page as u64 - 1).saturating_mul(page_size as u64),
         limit: page_size as u64,
     };
-    let (messages, total) = state.meta.messages(&ticket_id, &filter).await?;
+    let page = state.meta.messages(&ticket_id, &filter).await?;
     Ok(success(json!({
-        "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
-        "total": total,
+        "messages": page.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "total": page.total,
     })))
 }

@@ -1,0 +1,63 @@
+//! Removing the bytes no row uses: the only code that deletes objects. It
+//! sits above both stores, as ingest does, and follows the rules written on
+//! `MetadataStore`: the object goes only under a `BlobClaim`.
+
+use std::collections::BTreeSet;
+
+use helpdesk_core::ids::MessageRef;
+
+use crate::{BlobStore, DeletedImage, MetadataStore, Result};
+
+/// Deletes a message's image (all of them with no index; see
+/// `MetadataStore::delete_message_images`), then the objects no live row
+/// uses any more. The deletion stands even if storage fails to remove an
+/// object: that image says `blob_removed: false`, and `sweep` removes the
+/// object later.
+pub async fn delete_images(
+    meta: &dyn MetadataStore,
+    blobs: &dyn BlobStore,
+    ticket_id: &str,
+    msg: MessageRef<'_>,
+    index: Option<u32>,
+) -> Result<Vec<DeletedImage>> {
+    let mut deleted = meta.delete_message_images(ticket_id, msg, index).await?;
+    let shas: BTreeSet<String> = deleted.iter().map(|d| d.sha256.clone()).collect();
+    let mut removed = BTreeSet::new();
+    for sha256 in shas {
+        if let Ok(true) = remove_if_unreferenced(meta, blobs, &sha256).await {
+            removed.insert(sha256);
+        }
+    }
+    for d in &mut deleted {
+        d.blob_removed = removed.contains(&d.sha256);
+    }
+    Ok(deleted)
+}
+
+/// Removes the object and the row of `sha256` if no live row refers to it;
+/// true when it did.
+pub async fn remove_if_unreferenced(
+    meta: &dyn MetadataStore,
+    blobs: &dyn BlobStore,
+    sha256: &str,
+) -> Result<bool> {
+    let Some(claim) = meta.claim_unreferenced_blob(sha256).await? else {
+        return Ok(false);
+    };
+    // On failure the claim is dropped: the row stays, for a later sweep.
+    blobs.delete(sha256).await?;
+    claim.forget().await?;
+    Ok(true)
+}
+
+/// Removes the objects a crash between a delete and its cleanup left behind
+/// (at most `limit` of them); returns how many it removed.
+pub async fn sweep(meta: &dyn MetadataStore, blobs: &dyn BlobStore, limit: u32) -> Result<usize> {
+    let mut removed = 0;
+    for sha256 in meta.unreferenced_blobs(limit).await? {
+        if remove_if_unreferenced(meta, blobs, &sha256).await? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

@@ -1,0 +1,41 @@
+//! The scale-out metadata backend: PostgreSQL, shared by every replica.
+//! Row locks (`FOR SHARE` / `FOR UPDATE`) carry the trait's blob rules; sqlx
+//! serialises concurrent migrations with an advisory lock, so replicas can
+//! start at once on an empty database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PostgresMeta {
+    pool: PgPool,
+}
+
+impl PostgresMeta {
+    /// Connects to a `postgres://` URL and migrates the database.
+    pub async fn open_url(url: &str) -> crate::Result<PostgresMeta> {
+        let options = PgConnectOptions::from_str(url)?.application_name("helpdesk");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PostgresMeta { pool })
+    }
+
+    async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+sql_metadata_store!(
+    PostgresMeta,
+    sqlx::Postgres,
+    for_share = "FOR SHARE",
+    for_update = "FOR UPDATE"
+);
