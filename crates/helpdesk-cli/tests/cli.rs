@@ -178,12 +178,7 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
     assert!(status.success(), "exit status {status}; log:\n{log}");
 
     // Secrets appear neither in the log nor in the database files.
-    let mut db = Vec::new();
-    for name in ["helpdesk.db", "helpdesk.db-wal"] {
-        if let Ok(bytes) = std::fs::read(data.join(name)) {
-            db.extend(bytes);
-        }
-    }
+    let db = helpdesk_testkit::stored_metadata(data).await;
     assert!(!db.is_empty());
     for secret in [
         s(&app["app_secret"]),

@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use helpdesk_core::ids::MessageRef;
 use helpdesk_server::ServerConfig;
 use serde_json::json;
 
@@ -215,17 +214,7 @@ async fn every_row_of_the_error_table() {
     }
 
     // 401 / 154404: the image was deleted.
-    server
-        .stores
-        .meta
-        .delete_message_images(
-            &t.id,
-            MessageRef::parse(post),
-            Some(1),
-            server.stores.blobs.as_ref(),
-        )
-        .await
-        .unwrap();
+    delete_images(&server, &t.id, post, Some(1)).await;
     let body = assert_error(api.image(&t.id, post, Some("1")).await, 401, 154404).await;
     assert_eq!(body["msg"], "Image might be deleted");
     // Its neighbours are untouched.
@@ -258,11 +247,7 @@ async fn a_deleted_image_loses_its_bytes_only_when_nothing_else_uses_them() {
     let shared = png(9, 4000);
     let k1 = api.upload_ok(shared.clone(), "a.png").await;
     let k2 = api.upload_ok(shared.clone(), "b.png").await;
-    assert_eq!(
-        blob_files(dir.path()).len(),
-        1,
-        "same bytes are stored once"
-    );
+    assert_eq!(object_count(&server).await, 1, "same bytes are stored once");
     let m1 = api
         .post_message_ok(&ticket, "image", json!({"image_key": k1}))
         .await;
@@ -270,24 +255,16 @@ async fn a_deleted_image_loses_its_bytes_only_when_nothing_else_uses_them() {
         .post_message_ok(&ticket, "image", json!({"image_key": k2}))
         .await;
 
-    let meta = &server.stores.meta;
-    let blobs = server.stores.blobs.as_ref();
-    let gone = meta
-        .delete_message_images(&ticket, MessageRef::parse(&m1.1), None, blobs)
-        .await
-        .unwrap();
+    let gone = delete_images(&server, &ticket, &m1.1, None).await;
     assert!(!gone[0].blob_removed);
     assert_error(api.image(&ticket, &m1.0, None).await, 401, 154404).await;
     assert_eq!(api.image_bytes(&ticket, &m2.0, None).await, shared);
-    assert_eq!(blob_files(dir.path()).len(), 1);
+    assert_eq!(object_count(&server).await, 1);
 
-    let gone = meta
-        .delete_message_images(&ticket, MessageRef::parse(&m2.0), None, blobs)
-        .await
-        .unwrap();
+    let gone = delete_images(&server, &ticket, &m2.0, None).await;
     assert!(gone[0].blob_removed);
     assert_error(api.image(&ticket, &m2.0, None).await, 401, 154404).await;
-    assert!(blob_files(dir.path()).is_empty(), "the bytes left storage");
+    assert_eq!(object_count(&server).await, 0, "the bytes left storage");
 
     // An upload key of those bytes names nothing any more; a new upload of the
     // same bytes stores them again.
@@ -319,17 +296,7 @@ async fn deleting_an_image_never_breaks_another_tenants_upload_of_the_same_bytes
         .post_message_ok(&ticket_a, "image", json!({"image_key": key_a}))
         .await;
 
-    let gone = server
-        .stores
-        .meta
-        .delete_message_images(
-            &ticket_a,
-            MessageRef::parse(&msg_a.0),
-            None,
-            server.stores.blobs.as_ref(),
-        )
-        .await
-        .unwrap();
+    let gone = delete_images(&server, &ticket_a, &msg_a.0, None).await;
     assert!(!gone[0].blob_removed, "B's upload still holds the bytes");
     assert_error(api_a.image(&ticket_a, &msg_a.0, None).await, 401, 154404).await;
     // A's posted key is gone with its message; B's key still works.

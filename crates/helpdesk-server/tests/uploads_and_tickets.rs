@@ -25,7 +25,7 @@ async fn uploads_are_sniffed_limited_and_deduplicated() {
     // The same bytes again: a new key, one stored object.
     let again = api.upload_ok(png(1, 100), "copy.png").await;
     assert_ne!(key, again);
-    assert_eq!(blob_files(dir.path()).len(), 1);
+    assert_eq!(object_count(&server).await, 1);
 
     // Exactly at the limit is fine; one byte over is 234006.
     assert_eq!(api.upload(png(2, 4096 - 16), "max.png").await.status(), 200);

@@ -36,8 +36,8 @@ pub fn serve_at(data_dir: &Path, listen: &str, extra: &[&str]) -> Serving {
         .open(&log)
         .expect("log file");
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", listen, "--data-dir"])
-        .arg(data_dir)
+        .args(helpdesk_testkit::storage_args(data_dir))
+        .args(["serve", "--listen", listen])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log_file))
@@ -84,8 +84,7 @@ impl Serving {
 
 fn run_admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(helpdesk_testkit::storage_args(data_dir))
         .arg("admin")
         .args(args)
         .output()

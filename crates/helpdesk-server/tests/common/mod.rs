@@ -2,12 +2,12 @@
 //! apps and helpdesks the tests call it with.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use helpdesk_core::auth::encode_helpdesk_credential;
 use helpdesk_server::{AppState, ServerConfig};
 use helpdesk_store::provision::{create_app, create_helpdesk};
-use helpdesk_store::{AppKind, StorageConfig, Stores};
+use helpdesk_store::{AppKind, Stores};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -22,13 +22,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path, config: ServerConfig) -> Server {
-        let stores = helpdesk_store::open(&StorageConfig {
-            data_dir: data_dir.to_path_buf(),
-            database_url: None,
-            blob_url: None,
-        })
-        .await
-        .expect("open storage");
+        let stores = helpdesk_testkit::open(data_dir).await;
         let state = AppState::new(stores.clone(), config).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -311,20 +305,25 @@ pub async fn assert_error(res: Response, status: u16, code: i64) -> Value {
     body
 }
 
-pub fn blob_files(data_dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out)
-                } else {
-                    out.push(p)
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&data_dir.join("blobs"), &mut out);
-    out
+/// How many objects the server's blob storage holds.
+pub async fn object_count(server: &Server) -> usize {
+    helpdesk_testkit::object_count(&server.stores).await
+}
+
+/// Deletes a message's image(s) as `admin image delete` does.
+pub async fn delete_images(
+    server: &Server,
+    ticket: &str,
+    msg: &str,
+    index: Option<u32>,
+) -> Vec<helpdesk_store::DeletedImage> {
+    helpdesk_store::cleanup::delete_images(
+        server.stores.meta.as_ref(),
+        server.stores.blobs.as_ref(),
+        ticket,
+        helpdesk_core::ids::MessageRef::parse(msg),
+        index,
+    )
+    .await
+    .expect("delete images")
 }
