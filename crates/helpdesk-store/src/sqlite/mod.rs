@@ -33,15 +33,15 @@ impl SqliteMeta {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let file = options.get_filename().to_path_buf();
+        // Two processes starting at once on a new file would both switch it
+        // to WAL (which fails with SQLITE_BUSY) and both create the tables
+        // (sqlx takes no lock around SQLite migrations): hold a file lock
+        // beside the database until both are done.
+        let _lock = migration_lock(options.get_filename()).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        // sqlx takes no lock around SQLite migrations, so two processes
-        // starting at once on a new file would both create the tables: hold
-        // a file lock beside the database while migrating.
-        let _lock = migration_lock(&file).await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteMeta { pool })
     }
