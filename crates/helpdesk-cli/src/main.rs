@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod images;
+mod migrate;
 mod serve;
 
 use std::path::PathBuf;
@@ -67,6 +68,10 @@ enum Command {
         #[command(subcommand)]
         command: images::ImagesCommand,
     },
+    /// Copy every tenant, app, helpdesk, ticket, message, image and signing
+    /// key from the backends the storage flags name to others, verifying each
+    /// image's SHA-256. Interrupted, it finishes when run again.
+    Migrate(migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(&storage, args).await,
             Command::Admin { command } => admin::run(&storage, command).await,
             Command::Images { command } => images::run(command).await,
+            Command::Migrate(args) => migrate::run(&storage, args).await,
         }
     });
     match result {

@@ -67,7 +67,7 @@ impl Presented {
     /// its own tenant; `found` is what the lookup of `app_id()` and
     /// `helpdesk_id()` returned.
     pub fn judge_helpdesk(
-        self,
+        &self,
         found: Option<(App, Option<Helpdesk>)>,
         scopes: &'static [&'static str],
     ) -> Result<HelpdeskCaller, Failure> {
@@ -91,7 +91,7 @@ impl Presented {
                     .into(),
             ))
         };
-        let (Some(credential), Some(helpdesk)) = (self.credential, helpdesk) else {
+        let (Some(credential), Some(helpdesk)) = (&self.credential, helpdesk) else {
             return Err(forbidden());
         };
         if !secret::matches(&credential.token, &helpdesk.token_sha256)

@@ -48,10 +48,12 @@ pub async fn open_meta(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn Met
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Arc::new(PostgresMeta::open_url(url).await?)
         }
-        Some(url) => return Err(StoreError::Invalid(format!(
+        Some(url) => {
+            return Err(StoreError::Invalid(format!(
             "unsupported database URL scheme {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
             scheme(url)
-        ))),
+        )))
+        }
     })
 }
 

@@ -17,6 +17,8 @@ use crate::{Result, StoreError, Stores};
 
 /// Rows a page of the copy carries.
 const PAGE: u32 = 500;
+/// Objects between two progress reports (a page of blobs takes a while).
+const OBJECTS_PER_REPORT: u64 = 25;
 
 /// What happened to one table (or to the objects).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -35,8 +37,8 @@ pub struct Report {
     pub failures: Vec<String>,
 }
 
-/// Copies `from` into `to`; `progress` hears of every page as
-/// (table, rows so far).
+/// Copies `from` into `to`; `progress` hears of every page as (table, rows
+/// so far), and of objects as ("objects", objects so far).
 pub async fn migrate(
     from: &Stores,
     to: &Stores,
@@ -56,6 +58,9 @@ pub async fn migrate(
             for record in page {
                 if let Record::Blob(blob) = &record {
                     objects.source += 1;
+                    if objects.source % OBJECTS_PER_REPORT == 0 {
+                        progress("objects", objects.source);
+                    }
                     match copy_object(from, to, blob).await {
                         Ok(copied) => objects.copied += u64::from(copied),
                         Err(e) => {

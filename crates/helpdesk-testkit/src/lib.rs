@@ -152,9 +152,11 @@ fn create_database(server: &str, name: &str) {
 
 /// Opens the storage of `data_dir` on this pass's backend.
 pub async fn open(data_dir: &Path) -> Stores {
-    helpdesk_store::open(&storage(data_dir))
-        .await
-        .expect("open storage")
+    open_config(&storage(data_dir)).await
+}
+
+pub async fn open_config(config: &StorageConfig) -> Stores {
+    helpdesk_store::open(config).await.expect("open storage")
 }
 
 /// How many objects blob storage holds.

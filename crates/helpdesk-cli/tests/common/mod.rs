@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use helpdesk_store::StorageConfig;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -23,11 +24,47 @@ pub struct Serving {
     pub log: std::path::PathBuf,
 }
 
-pub fn serve(data_dir: &Path, extra: &[&str]) -> Serving {
-    serve_at(data_dir, "127.0.0.1:0", extra)
+/// Where a process's data lives: a data dir (on this pass's backend, see
+/// helpdesk-testkit), or storage named outright.
+pub trait Target {
+    fn storage(&self) -> StorageConfig;
 }
 
-pub fn serve_at(data_dir: &Path, listen: &str, extra: &[&str]) -> Serving {
+impl Target for Path {
+    fn storage(&self) -> StorageConfig {
+        helpdesk_testkit::storage(self)
+    }
+}
+
+impl Target for std::path::PathBuf {
+    fn storage(&self) -> StorageConfig {
+        helpdesk_testkit::storage(self)
+    }
+}
+
+impl Target for StorageConfig {
+    fn storage(&self) -> StorageConfig {
+        self.clone()
+    }
+}
+
+pub fn serve<T: Target + ?Sized>(target: &T, extra: &[&str]) -> Serving {
+    serve_at(target, "127.0.0.1:0", extra)
+}
+
+pub fn serve_at<T: Target + ?Sized>(target: &T, listen: &str, extra: &[&str]) -> Serving {
+    serve_env(target, listen, extra, &[])
+}
+
+/// `helpdesk serve` with extra environment variables.
+pub fn serve_env<T: Target + ?Sized>(
+    target: &T,
+    listen: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Serving {
+    let storage = target.storage();
+    let data_dir = storage.data_dir.as_path();
     std::fs::create_dir_all(data_dir).expect("data dir");
     let log = data_dir.join("server.log");
     let log_file = std::fs::OpenOptions::new()
@@ -36,9 +73,10 @@ pub fn serve_at(data_dir: &Path, listen: &str, extra: &[&str]) -> Serving {
         .open(&log)
         .expect("log file");
     let mut child = Command::new(BIN)
-        .args(helpdesk_testkit::storage_args(data_dir))
+        .args(helpdesk_testkit::config_args(&storage))
         .args(["serve", "--listen", listen])
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log_file))
         .spawn()
@@ -82,9 +120,9 @@ impl Serving {
     }
 }
 
-fn run_admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
+fn run_admin<T: Target + ?Sized>(target: &T, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
-        .args(helpdesk_testkit::storage_args(data_dir))
+        .args(helpdesk_testkit::config_args(&target.storage()))
         .arg("admin")
         .args(args)
         .output()
@@ -92,8 +130,8 @@ fn run_admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// `helpdesk admin ARGS`, which must succeed and print one JSON object.
-pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
-    let out = run_admin(data_dir, args);
+pub fn admin<T: Target + ?Sized>(target: &T, args: &[&str]) -> Value {
+    let out = run_admin(target, args);
     assert!(
         out.status.success(),
         "admin {args:?} failed: {}",
@@ -109,8 +147,8 @@ pub fn admin(data_dir: &Path, args: &[&str]) -> Value {
 }
 
 /// `helpdesk admin ARGS`, which must fail; its stderr.
-pub fn admin_fails(data_dir: &Path, args: &[&str]) -> String {
-    let out = run_admin(data_dir, args);
+pub fn admin_fails<T: Target + ?Sized>(target: &T, args: &[&str]) -> String {
+    let out = run_admin(target, args);
     assert!(!out.status.success(), "admin {args:?} should fail");
     assert!(out.stdout.is_empty());
     String::from_utf8(out.stderr).expect("utf-8")
@@ -264,7 +302,7 @@ pub struct Party {
     pub helpdesk_token: String,
 }
 
-pub fn provision(data_dir: &Path) -> Party {
+pub fn provision<T: Target + ?Sized>(data_dir: &T) -> Party {
     let tenant_key =
         s(&admin(data_dir, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
     let app = admin(

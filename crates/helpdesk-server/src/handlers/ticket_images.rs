@@ -8,7 +8,7 @@ use helpdesk_core::content::MessageType;
 use helpdesk_core::disposition;
 use helpdesk_core::ids::MessageRef;
 use helpdesk_core::{scope, ApiError};
-use helpdesk_store::StoreError;
+use helpdesk_store::{ImageLookup, StoreError, StoredImage};
 
 use crate::auth::{HelpdeskCaller, Presented};
 use crate::query;
@@ -136,6 +136,29 @@ pub async fn ticket_image(
         match state.blobs.get(&image.sha256).await {
             Ok(stream) => Body::from_stream(stream),
             Err(StoreError::NotFound(what)) => {
+                // A delete that committed after our lookup may have taken the
+                // bytes since: then the image is deleted, not broken.
+                let now = state
+                    .meta
+                    .image_with_credentials(
+                        presented.app_id(),
+                        presented.helpdesk_id(),
+                        &ticket_id,
+                        MessageRef::parse(&msg_id),
+                        index.unwrap_or(0),
+                    )
+                    .await?;
+                if let Some((
+                    _,
+                    _,
+                    Some(ImageLookup {
+                        image: Some(StoredImage { deleted: true, .. }),
+                        ..
+                    }),
+                )) = now
+                {
+                    return Err(ApiError::ImageDeleted.into());
+                }
                 tracing::error!(sha256 = %image.sha256, "{what} is referenced by a message but missing from storage");
                 return Err(ApiError::Internal.into());
             }
