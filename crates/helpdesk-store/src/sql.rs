@@ -363,23 +363,28 @@ macro_rules! sql_metadata_store {
                 };
                 let now = now();
                 let mut tx = self.write().await?;
-                sqlx::query(
-                    "INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (sha256) DO NOTHING",
-                )
-                .bind(&image.sha256)
-                .bind(image.size as i64)
-                .bind(&image.content_type)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
                 // The shared lock of the trait's rules: a claim on these bytes
-                // waits for our commit, or we wait for it to forget the row
-                // (and then the insert above made a new one).
-                sqlx::query(concat!("SELECT 1 FROM blobs WHERE sha256 = $1 ", $for_share))
+                // waits for our commit, or we wait for it to forget the row,
+                // and then make the row again.
+                loop {
+                    sqlx::query(
+                        "INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (sha256) DO NOTHING",
+                    )
                     .bind(&image.sha256)
-                    .fetch_one(&mut *tx)
+                    .bind(image.size as i64)
+                    .bind(&image.content_type)
+                    .bind(now)
+                    .execute(&mut *tx)
                     .await?;
+                    let locked = sqlx::query(concat!("SELECT 1 FROM blobs WHERE sha256 = $1 ", $for_share))
+                        .bind(&image.sha256)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if locked.is_some() {
+                        break;
+                    }
+                }
                 sqlx::query(
                     "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -1,0 +1,385 @@
+//! One conformance suite for every metadata backend: the same cases against
+//! SQLite always, and against PostgreSQL when `HELPDESK_TEST_POSTGRES_URL`
+//! names a server (as `./scripts/test` does), each on a fresh database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use helpdesk_core::content::MessageType;
+use helpdesk_core::ids::MessageRef;
+use helpdesk_core::ImageType;
+use helpdesk_store::provision::{create_app, create_helpdesk};
+use helpdesk_store::{
+    AppKind, Blob, Image, MessageFilter, MetadataStore, NewMessage, NewTicket, RecordKind,
+    StoreError,
+};
+
+/// Fresh metadata stores, one per configured backend, each with its name.
+async fn backends() -> Vec<(&'static str, Arc<dyn MetadataStore>, tempfile::TempDir)> {
+    let mut all = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    all.push((
+        "sqlite",
+        helpdesk_store::open_meta(dir.path(), None).await.unwrap(),
+        dir,
+    ));
+    match helpdesk_testkit::postgres_s3() {
+        Some(backend) => {
+            let dir = tempfile::tempdir().unwrap();
+            let config = helpdesk_testkit::storage_on(&backend, dir.path());
+            let meta = helpdesk_store::open_meta(dir.path(), config.database_url.as_deref())
+                .await
+                .unwrap();
+            all.push(("postgres", meta, dir));
+        }
+        None => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "PostgreSQL is not running; ./scripts/test starts it"
+            );
+            eprintln!("SKIPPED the postgres backend: HELPDESK_TEST_POSTGRES_URL is not set (./scripts/test sets it)");
+        }
+    }
+    all
+}
+
+fn blob(seed: u8) -> Blob {
+    let sha256 = format!("{seed:02x}").repeat(32);
+    Blob {
+        sha256,
+        size: 1000 + u64::from(seed),
+        image_type: ImageType::Png,
+    }
+}
+
+/// A tenant with a custom app and a helpdesk, and a ticket in it.
+struct World {
+    tenant: String,
+    app_id: String,
+    helpdesk_id: String,
+    ticket_id: String,
+}
+
+async fn world(meta: &dyn MetadataStore) -> World {
+    let tenant = meta.create_tenant("T").await.unwrap().tenant_key;
+    let app = create_app(meta, &tenant, "app", AppKind::Custom, &[])
+        .await
+        .unwrap();
+    let helpdesk = create_helpdesk(meta, &tenant, "hd").await.unwrap();
+    let ticket = meta
+        .create_ticket(NewTicket {
+            helpdesk_id: &helpdesk.helpdesk.helpdesk_id,
+            guest_open_id: "ou_guest",
+            human_service: true,
+            customized_info: None,
+        })
+        .await
+        .unwrap();
+    World {
+        tenant,
+        app_id: app.app.app_id,
+        helpdesk_id: helpdesk.helpdesk.helpdesk_id,
+        ticket_id: ticket.ticket_id,
+    }
+}
+
+async fn post(meta: &dyn MetadataStore, w: &World, images: &[Image]) -> String {
+    let message_type = if images.len() == 1 {
+        MessageType::Image
+    } else {
+        MessageType::Post
+    };
+    meta.add_message(NewMessage {
+        ticket_id: &w.ticket_id,
+        message_type,
+        content: "{}",
+        user_id: "ou_guest",
+        user_name: "Guest",
+        avatar_url: "",
+        images,
+    })
+    .await
+    .unwrap()
+    .message_id
+}
+
+#[tokio::test]
+async fn provisioning_and_credentials_read_back_the_same_on_every_backend() {
+    for (name, meta, _dir) in backends().await {
+        let w = world(meta.as_ref()).await;
+        let (app, helpdesk) = meta
+            .app_and_helpdesk(&w.app_id, &w.helpdesk_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app.tenant_key, w.tenant, "{name}");
+        assert_eq!(app.scopes, ["helpdesk:all", "im:resource"], "{name}");
+        assert_eq!(helpdesk.unwrap().tenant_key, w.tenant, "{name}");
+        let (_, none) = meta
+            .app_and_helpdesk(&w.app_id, "7000000000000000000")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(none.is_none(), "{name}");
+        assert!(meta.app("cli_nope").await.unwrap().is_none(), "{name}");
+        assert!(
+            matches!(
+                meta.create_helpdesk("nope", "x", "d").await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{name}"
+        );
+        meta.revoke_tokens(&w.app_id).await.unwrap();
+        assert!(
+            meta.app(&w.app_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .tokens_not_before
+                > 0
+        );
+        // One signing key, until rotated.
+        let key = meta.signing_key().await.unwrap();
+        assert_eq!(meta.signing_key().await.unwrap(), key, "{name}");
+        meta.rotate_signing_key().await.unwrap();
+        assert_ne!(meta.signing_key().await.unwrap(), key, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn messages_images_and_the_download_lookup_agree_on_every_backend() {
+    for (name, meta, _dir) in backends().await {
+        let meta = meta.as_ref();
+        let w = world(meta).await;
+        let a = meta.add_image(&w.tenant, &blob(1), "a.png").await.unwrap();
+        let b = meta.add_image(&w.tenant, &blob(2), "b.png").await.unwrap();
+        // Another tenant cannot name these keys.
+        let other = world(meta).await;
+        assert!(meta
+            .images(&other.tenant, std::slice::from_ref(&a.image_key))
+            .await
+            .unwrap()
+            .is_empty());
+        let post_id = post(meta, &w, &[a.clone(), b.clone()]).await;
+        post(meta, &w, &[a.clone()]).await;
+        let page = meta
+            .messages(
+                &w.ticket_id,
+                &MessageFilter {
+                    limit: 1,
+                    offset: 0,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2, "{name}");
+        assert_eq!(page.messages[0].message_id, post_id, "{name}: oldest first");
+
+        let (_, helpdesk, lookup) = meta
+            .image_with_credentials(
+                &w.app_id,
+                &w.helpdesk_id,
+                &w.ticket_id,
+                MessageRef::parse(&post_id),
+                1,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(helpdesk.is_some());
+        let lookup = lookup.unwrap();
+        assert_eq!(lookup.image_count, 2, "{name}");
+        let image = lookup.image.unwrap();
+        assert_eq!(
+            (image.sha256.as_str(), image.size, image.deleted),
+            (b.sha256.as_str(), b.size, false),
+            "{name}"
+        );
+        // Out of range: the message, no image.
+        let (_, _, lookup) = meta
+            .image_with_credentials(
+                &w.app_id,
+                &w.helpdesk_id,
+                &w.ticket_id,
+                MessageRef::parse(&post_id),
+                2,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(lookup.unwrap().image.is_none(), "{name}");
+        // Another helpdesk's ticket: no message at all.
+        let (_, _, lookup) = meta
+            .image_with_credentials(
+                &w.app_id,
+                &other.helpdesk_id,
+                &w.ticket_id,
+                MessageRef::parse(&post_id),
+                0,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(lookup.is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_blob_is_claimed_only_when_nothing_live_uses_it_on_every_backend() {
+    for (name, meta, _dir) in backends().await {
+        let meta = meta.as_ref();
+        let w = world(meta).await;
+        let shared = blob(7);
+        let first = meta.add_image(&w.tenant, &shared, "1.png").await.unwrap();
+        let second = meta.add_image(&w.tenant, &shared, "2.png").await.unwrap();
+        let m1 = post(meta, &w, std::slice::from_ref(&first)).await;
+        assert!(meta
+            .claim_unreferenced_blob(&shared.sha256)
+            .await
+            .unwrap()
+            .is_none());
+
+        let gone = meta
+            .delete_message_images(&w.ticket_id, MessageRef::parse(&m1), None)
+            .await
+            .unwrap();
+        assert_eq!(gone.len(), 1, "{name}");
+        // The second upload key still holds the bytes.
+        assert!(
+            meta.claim_unreferenced_blob(&shared.sha256)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+        // Its message, once deleted, leaves the bytes to nothing.
+        let m2 = post(meta, &w, std::slice::from_ref(&second)).await;
+        meta.delete_message_images(&w.ticket_id, MessageRef::parse(&m2), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            meta.unreferenced_blobs(10).await.unwrap(),
+            [shared.sha256.clone()],
+            "{name}"
+        );
+        // A deleted key cannot be posted again.
+        let refused = meta
+            .add_message(NewMessage {
+                ticket_id: &w.ticket_id,
+                message_type: MessageType::Image,
+                content: "{}",
+                user_id: "u",
+                user_name: "u",
+                avatar_url: "",
+                images: std::slice::from_ref(&second),
+            })
+            .await;
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{name}");
+        let claim = meta
+            .claim_unreferenced_blob(&shared.sha256)
+            .await
+            .unwrap()
+            .expect("unreferenced");
+        claim.forget().await.unwrap();
+        assert!(
+            meta.unreferenced_blobs(10).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_of_claimed_bytes_waits_for_the_claim_then_records_them_again_on_every_backend() {
+    for (name, meta, _dir) in backends().await {
+        let w = world(meta.as_ref()).await;
+        let bytes = blob(9);
+        let x = meta.add_image(&w.tenant, &bytes, "x.png").await.unwrap();
+        let m = post(meta.as_ref(), &w, &[x]).await;
+        meta.delete_message_images(&w.ticket_id, MessageRef::parse(&m), None)
+            .await
+            .unwrap();
+
+        // The cleanup holds its claim (as while it removes the object); an
+        // upload of the same bytes must wait for it, not slip in before.
+        let claim = meta
+            .claim_unreferenced_blob(&bytes.sha256)
+            .await
+            .unwrap()
+            .expect("unreferenced");
+        let uploader = {
+            let meta = meta.clone();
+            let tenant = w.tenant.clone();
+            let bytes = bytes.clone();
+            tokio::spawn(async move { meta.add_image(&tenant, &bytes, "z.png").await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !uploader.is_finished(),
+            "{name}: an upload recorded bytes a claim was removing"
+        );
+        claim.forget().await.unwrap();
+        uploader.await.unwrap().unwrap();
+        // The bytes are recorded again, and in use.
+        assert!(
+            meta.unreferenced_blobs(10).await.unwrap().is_empty(),
+            "{name}"
+        );
+        assert!(
+            meta.claim_unreferenced_blob(&bytes.sha256)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+    }
+}
+
+/// Rows as text, without message sequence numbers (each database numbers
+/// its own, in the same order).
+fn comparable(rows: Vec<helpdesk_store::Record>) -> String {
+    rows.into_iter()
+        .map(|r| match r {
+            helpdesk_store::Record::Message(mut m) => {
+                m.seq = 0;
+                format!("{m:?}")
+            }
+            r => format!("{r:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn export_then_import_copies_every_table_between_backends() {
+    let stores = backends().await;
+    let (from_name, from, _d) = &stores[0];
+    let w = world(from.as_ref()).await;
+    let image = from.add_image(&w.tenant, &blob(3), "c.png").await.unwrap();
+    post(from.as_ref(), &w, &[image]).await;
+    from.signing_key().await.unwrap();
+    for (to_name, to, _dir) in &stores {
+        if to_name == from_name {
+            continue;
+        }
+        for _ in 0..2 {
+            for kind in RecordKind::ALL {
+                let rows = from.export(kind, None, 1000).await.unwrap();
+                to.import(&rows).await.unwrap();
+            }
+        }
+        for kind in RecordKind::ALL {
+            let a = from.export(kind, None, 1000).await.unwrap();
+            let b = to.export(kind, None, 1000).await.unwrap();
+            assert_eq!(
+                comparable(a),
+                comparable(b),
+                "{from_name} -> {to_name}: {kind:?}"
+            );
+        }
+        assert_eq!(
+            from.signing_key().await.unwrap(),
+            to.signing_key().await.unwrap()
+        );
+    }
+}
