@@ -66,6 +66,13 @@ pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
             tracing::warn!(error = %e, dir = %stores.tmp_dir.display(), "cannot sweep the upload spool")
         }
     }
+    // Bytes a crash left between a delete and its cleanup; claims make this
+    // safe with other replicas doing the same.
+    match helpdesk_store::cleanup::sweep(stores.meta.as_ref(), stores.blobs.as_ref(), 1000).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed objects no image uses any more"),
+        Err(e) => tracing::warn!(error = %e, "cannot sweep unused objects"),
+    }
     let state = AppState::new(
         stores.clone(),
         ServerConfig {
