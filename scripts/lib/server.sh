@@ -31,11 +31,11 @@ peak_rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$1.time
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 
 # provision_image FILE: with a server running, provisions a tenant, app and
-# helpdesk, posts FILE as an image message, and sets $token, $cred and
+# helpdesk, posts FILE as an image message, and sets $token, $cred, $ticket and
 # $image_path (the ticket_images path and query of that image; the port
 # changes with every run_server, so join it to $base when calling).
 provision_image() {
-  local tenant app hd key ticket msg
+  local tenant app hd key msg
   tenant=$("$bin" --data-dir "$data" admin tenant create --name bench | field tenant_key)
   app=$("$bin" --data-dir "$data" admin app create --tenant "$tenant" --name bench)
   hd=$("$bin" --data-dir "$data" admin helpdesk create --tenant "$tenant" --name bench)
@@ -55,3 +55,31 @@ provision_image() {
 
 # random_png FILE BYTES: the PNG signature, then random bytes (never decoded).
 random_png() { { printf '\x89PNG\r\n\x1a\n'; head -c $(($2 - 8)) /dev/urandom; } >"$1"; }
+
+# populate_messages N: N more image messages in $ticket, written straight
+# into the metadata database (the API would take minutes), each holding the
+# image provision_image posted.
+populate_messages() {
+  local fill="
+    INSERT INTO messages (id, message_id, ticket_id, message_type, content, image_count,
+                          user_id, user_name, avatar_url, created_at)
+      SELECT CAST(8000000000000000000 + n AS TEXT), 'om_fill' || n, m.ticket_id, m.message_type, m.content,
+             1, m.user_id, m.user_name, m.avatar_url, m.created_at
+      FROM messages m, fill WHERE m.ticket_id = '$ticket';
+    INSERT INTO message_images (message_pk, idx, image_key, sha256, size, content_type, file_name)
+      SELECT CAST(8000000000000000000 + n AS TEXT), 0, mi.image_key, mi.sha256, mi.size, mi.content_type, mi.file_name
+      FROM message_images mi JOIN messages m ON m.id = mi.message_pk, fill
+      WHERE m.ticket_id = '$ticket' AND m.message_id NOT LIKE 'om_fill%';"
+  if [ -n "${HELPDESK_DATABASE_URL:-}" ]; then
+    "$pgbin/psql" -q "$HELPDESK_DATABASE_URL" -c "CREATE TEMP TABLE fill AS SELECT generate_series(1, $1) AS n; $fill"
+  else
+    python3 - "$data/helpdesk.db" "$1" "$fill" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TEMP TABLE fill (n INTEGER)")
+db.executemany("INSERT INTO fill VALUES (?)", ((i,) for i in range(1, int(sys.argv[2]) + 1)))
+db.executescript(sys.argv[3])
+db.commit()
+PY
+  fi
+}

@@ -74,6 +74,11 @@ enum Command {
     Migrate(migrate::MigrateArgs),
 }
 
+/// glibc's malloc showed as ~6% of a cached download's time in perf;
+/// mimalloc's thread-local free lists cut it (see the README's figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

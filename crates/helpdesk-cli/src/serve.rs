@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Largest image an upload may carry, in bytes.
     #[arg(long, env = "HELPDESK_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     max_image_bytes: u64,
+    /// Memory the download cache may hold, in bytes (decisions and the bytes
+    /// of small images); 0 turns it off.
+    #[arg(long, env = "HELPDESK_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    cache_bytes: u64,
 }
 
 async fn shutdown_signal() {
@@ -77,6 +81,7 @@ pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
         stores.clone(),
         ServerConfig {
             max_image_bytes: args.max_image_bytes,
+            cache_bytes: args.cache_bytes,
         },
     )
     .await?;

@@ -35,6 +35,7 @@ impl Presented {
         let token = bearer(header).ok_or(ApiError::MissingToken)?;
         let claims = state
             .tokens
+            .load()
             .verify(TokenKind::Tenant, token, helpdesk_store::now())
             .ok_or(ApiError::InvalidToken)?;
         let credential = headers
@@ -46,6 +47,11 @@ impl Presented {
 
     pub fn app_id(&self) -> &str {
         &self.claims.app_id
+    }
+
+    /// When the token was issued, for revocation checks.
+    pub fn issued_at(&self) -> i64 {
+        self.claims.issued_at
     }
 
     /// The helpdesk the credential names ("" when there is none).

@@ -6,6 +6,7 @@
 //! `response.rs` turns one into a status and a body.
 
 mod auth;
+mod cache;
 mod handlers;
 mod logid;
 mod query;

@@ -1,20 +1,26 @@
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use arc_swap::ArcSwap;
 use helpdesk_store::tokens::TokenSigner;
 use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
+
+use crate::cache::{DownloadCache, POLL_EVERY};
 
 /// What the operator can tune.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Largest image an upload may carry, in bytes.
     pub max_image_bytes: u64,
+    /// Memory the download cache may hold, in bytes; 0 turns it off.
+    pub cache_bytes: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_image_bytes: 10 * 1024 * 1024,
+            cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -27,8 +33,10 @@ pub struct Inner {
     pub meta: Arc<dyn MetadataStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub tmp_dir: PathBuf,
-    pub tokens: TokenSigner,
+    /// The token signer of the current signing key, swapped when it rotates.
+    pub tokens: ArcSwap<TokenSigner>,
     pub limits: IngestLimits,
+    pub cache: DownloadCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -39,18 +47,49 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Loads the token-signing key once; it is the same for every process that
-    /// shares the database.
+    /// Loads the token-signing key, which is the same for every process that
+    /// shares the database, and starts watching the store for changes made
+    /// elsewhere (see `cache`).
     pub async fn new(stores: Stores, config: ServerConfig) -> helpdesk_store::Result<AppState> {
         let key = stores.meta.signing_key().await?;
-        Ok(AppState(Arc::new(Inner {
+        let generation = stores.meta.generation().await?;
+        let cache = DownloadCache::new(config.cache_bytes);
+        cache.observe(Some(generation));
+        let state = AppState(Arc::new(Inner {
             meta: stores.meta,
             blobs: stores.blobs,
             tmp_dir: stores.tmp_dir,
-            tokens: TokenSigner::new(key),
+            tokens: ArcSwap::from_pointee(TokenSigner::new(key)),
             limits: IngestLimits {
                 max_bytes: config.max_image_bytes,
             },
-        })))
+            cache,
+        }));
+        tokio::spawn(watch(Arc::downgrade(&state.0)));
+        Ok(state)
+    }
+}
+
+/// Polls the store's change counter until the state is dropped; when it
+/// moves, the cache is dropped and the signing key read again.
+async fn watch(state: Weak<Inner>) {
+    let mut tick = tokio::time::interval(POLL_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(state) = state.upgrade() else { return };
+        let generation = match state.meta.generation().await {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the change counter: the cache is off until it can");
+                None
+            }
+        };
+        if state.cache.observe(generation) && generation.is_some() {
+            match state.meta.signing_key().await {
+                Ok(key) => state.tokens.store(Arc::new(TokenSigner::new(key))),
+                Err(e) => tracing::warn!(error = %e, "cannot reload the signing key"),
+            }
+        }
     }
 }

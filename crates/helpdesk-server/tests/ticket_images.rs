@@ -161,7 +161,7 @@ async fn etag_head_and_both_helpdesk_header_forms() {
 #[tokio::test]
 async fn every_row_of_the_error_table() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), ServerConfig::default()).await;
+    let server = Server::start(dir.path(), uncached()).await;
     let a = party(&server.stores, "A").await;
     let api = Api::new(&server, &a).await;
     let t = ticket_with_images(&api).await;
@@ -240,7 +240,7 @@ async fn every_row_of_the_error_table() {
 #[tokio::test]
 async fn a_deleted_image_loses_its_bytes_only_when_nothing_else_uses_them() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), ServerConfig::default()).await;
+    let server = Server::start(dir.path(), uncached()).await;
     let a = party(&server.stores, "A").await;
     let api = Api::new(&server, &a).await;
     let ticket = api.start_service().await;

@@ -14,6 +14,7 @@ async fn uploads_are_sniffed_limited_and_deduplicated() {
         dir.path(),
         ServerConfig {
             max_image_bytes: 4096,
+            ..ServerConfig::default()
         },
     )
     .await;

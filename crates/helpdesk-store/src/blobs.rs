@@ -26,6 +26,8 @@ const PART_SIZE: usize = 5 * 1024 * 1024;
 const ROOT: &str = "sha256";
 /// Read size when serving a local file.
 const READ_CHUNK: usize = 64 * 1024;
+/// Local files up to this size are read at once, on the calling thread.
+const INLINE_READ: u64 = 64 * 1024;
 
 pub struct ObjectBlobs {
     store: Arc<dyn ObjectStore>,
@@ -139,6 +141,36 @@ impl ObjectBlobs {
     }
 }
 
+/// A local object, opened on the calling thread: the open and, for a file
+/// of at most `INLINE_READ` bytes, the read too. Handing a page-cache read
+/// of a screenshot to the blocking pool and back costs more than the read
+/// (two thread switches per download showed in perf as the cold path's
+/// largest cost); larger files stream from the blocking pool.
+fn local_get(path: &Path, sha256: &str) -> Result<BlobStream> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound(format!("blob {sha256}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let size = file.metadata()?.len();
+    if size > INLINE_READ {
+        return Ok(file_stream(file, size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, size), &mut bytes)?;
+    Ok(futures::stream::once(std::future::ready(Ok(bytes::Bytes::from(bytes)))).boxed())
+}
+
+/// An open file as a stream, read in larger chunks than object_store's 8 KiB
+/// and stopping at the size it had when opened, which spares the blocking
+/// read that would only find the end of the file.
+fn file_stream(file: std::fs::File, size: u64) -> BlobStream {
+    let reader = tokio::fs::File::from_std(file).take(size);
+    tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK).boxed()
+}
+
 #[async_trait]
 impl BlobStore for ObjectBlobs {
     async fn put_file(&self, sha256: &str, path: &Path) -> Result<()> {
@@ -182,6 +214,9 @@ impl BlobStore for ObjectBlobs {
     }
 
     async fn get(&self, sha256: &str) -> Result<BlobStream> {
+        if let Some(root) = &self.local_root {
+            return local_get(&root.join(Self::location(sha256).as_ref()), sha256);
+        }
         let result = match self.store.get(&Self::location(sha256)).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => {
@@ -190,13 +225,7 @@ impl BlobStore for ObjectBlobs {
             Err(e) => return Err(e.into()),
         };
         match result.payload {
-            // A local file: read it in larger chunks than object_store's 8 KiB,
-            // and stop at the size it had when opened, which spares the
-            // blocking read that would only find the end of the file.
-            GetResultPayload::File(file, _) => {
-                let reader = tokio::fs::File::from_std(file).take(result.meta.size);
-                Ok(tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK).boxed())
-            }
+            GetResultPayload::File(file, _) => Ok(file_stream(file, result.meta.size)),
             GetResultPayload::Stream(s) => Ok(s.map_err(std::io::Error::other).boxed()),
         }
     }

@@ -87,6 +87,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn signing_key(&self) -> Result<Vec<u8>>;
     /// Replaces the signing key: every token issued before is refused.
     async fn rotate_signing_key(&self) -> Result<()>;
+    /// A counter that every write which can make a cached decision wrong
+    /// (`rotate_signing_key`, `revoke_tokens`, `delete_message_images`)
+    /// moves, in its own transaction: a process that caches what it read
+    /// polls this and drops its caches when it changes.
+    async fn generation(&self) -> Result<i64>;
 
     async fn create_tenant(&self, name: &str) -> Result<Tenant>;
     async fn create_app(&self, app: NewApp<'_>) -> Result<App>;

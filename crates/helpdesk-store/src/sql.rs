@@ -90,6 +90,9 @@ macro_rules! sql_metadata_store {
             }
         }
 
+        /// Moves the change counter (see `MetadataStore::generation`).
+        const BUMP: &str = "UPDATE changes SET generation = generation + 1 WHERE id = 1";
+
         impl $store {
             /// Inserts one row of any table unless it is there; 1 or 0.
             async fn import_one(
@@ -224,6 +227,7 @@ macro_rules! sql_metadata_store {
             }
 
             async fn rotate_signing_key(&self) -> Result<()> {
+                let mut tx = self.write().await?;
                 sqlx::query(
                     "INSERT INTO server_keys (name, value, created_at) VALUES ($1, $2, $3)
                      ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
@@ -231,9 +235,18 @@ macro_rules! sql_metadata_store {
                 .bind(SIGNING_KEY)
                 .bind(new_key())
                 .bind(now())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                sqlx::query(BUMP).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn generation(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT generation FROM changes WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("generation")?)
             }
 
             async fn create_tenant(&self, name: &str) -> Result<Tenant> {
@@ -312,14 +325,17 @@ macro_rules! sql_metadata_store {
             async fn revoke_tokens(&self, app_id: &str) -> Result<()> {
                 // Tokens carry whole seconds: one issued earlier in this very second
                 // must go too, so new ones start from the next.
+                let mut tx = self.write().await?;
                 let done = sqlx::query("UPDATE apps SET tokens_not_before = $1 WHERE app_id = $2")
                     .bind(now() + 1)
                     .bind(app_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound(format!("app {app_id:?}")));
                 }
+                sqlx::query(BUMP).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -654,6 +670,7 @@ macro_rules! sql_metadata_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                sqlx::query(BUMP).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(rows
                     .into_iter()

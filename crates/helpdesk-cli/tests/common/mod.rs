@@ -434,3 +434,69 @@ pub async fn ticket_with_images(c: &helpdesk_client::Client, images: &[Vec<u8>])
         post_msg,
     }
 }
+
+/// A caller's two credentials, for raw HTTP against any replica.
+pub struct Caller {
+    pub token: String,
+    pub credential: String,
+}
+
+impl Caller {
+    pub async fn of(party: &Party, base: &str) -> Caller {
+        Caller {
+            token: party
+                .client(base)
+                .tenant_access_token()
+                .await
+                .expect("token"),
+            credential: helpdesk_core::auth::encode_helpdesk_credential(
+                &party.helpdesk_id,
+                &party.helpdesk_token,
+            ),
+        }
+    }
+
+    /// `ticket_images` on `base`: the status, the Feishu code (0 on
+    /// success), the log id, and the body.
+    pub async fn image(&self, base: &str, ticket: &str, msg: &str) -> (u16, i64, String, Vec<u8>) {
+        let res = reqwest::Client::new()
+            .get(format!("{base}/open-apis/helpdesk/v1/ticket_images"))
+            .query(&[("ticket_id", ticket), ("msg_id", msg)])
+            .bearer_auth(&self.token)
+            .header("X-Lark-Helpdesk-Authorization", &self.credential)
+            .send()
+            .await
+            .expect("ticket_images");
+        let status = res.status().as_u16();
+        let log_id = res
+            .headers()
+            .get("x-tt-logid")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let body = res.bytes().await.expect("body").to_vec();
+        let code = if status == 200 {
+            0
+        } else {
+            serde_json::from_slice::<Value>(&body).expect("JSON error")["code"]
+                .as_i64()
+                .expect("code")
+        };
+        (status, code, log_id, body)
+    }
+}
+
+/// Polls until `check` holds, for at most `limit`; how long it took.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

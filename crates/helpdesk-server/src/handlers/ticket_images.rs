@@ -3,17 +3,21 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::disposition;
 use helpdesk_core::ids::MessageRef;
 use helpdesk_core::{scope, ApiError};
-use helpdesk_store::{ImageLookup, StoreError, StoredImage};
+use helpdesk_store::{App, Helpdesk, ImageLookup, StoreError, StoredImage};
 
 use crate::auth::{HelpdeskCaller, Presented};
+use crate::cache::{Decided, DownloadCache};
 use crate::query;
 use crate::response::{mark_success, Failure};
 use crate::AppState;
+
+const CREDENTIAL_HEADER: &str = "x-lark-helpdesk-authorization";
 
 fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
@@ -51,8 +55,10 @@ fn parse_query(uri: &Uri) -> Result<(String, String, Option<u32>), Failure> {
     Ok((ticket_id, msg_id, index))
 }
 
-/// The hot path: the token's signature, then one query that brings the app,
-/// the helpdesk and the image together, then the bytes from storage.
+/// The hot path. A download already decided for these exact credentials
+/// and query (see `cache`) costs the token's signature and a hash lookup;
+/// otherwise one query brings the app, the helpdesk and the image together,
+/// the credentials are judged, and the decision is kept.
 pub async fn ticket_image(
     State(state): State<AppState>,
     method: Method,
@@ -60,6 +66,19 @@ pub async fn ticket_image(
     uri: Uri,
 ) -> Result<Response, Failure> {
     let presented = Presented::read(&headers, &state)?;
+    let credential = headers
+        .get(CREDENTIAL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let key = DownloadCache::key(presented.app_id(), credential, uri.query().unwrap_or(""));
+    if let Some(decided) = state.cache.get(&key, presented.issued_at()) {
+        match answer(&state, &method, &headers, &decided).await {
+            // Its bytes went missing: forget it and decide again.
+            Err(Missing) => state.cache.forget(&key),
+            Ok(res) => return Ok(res),
+        }
+    }
+    let generation = state.cache.generation();
     let (ticket_id, msg_id, index) = match parse_query(&uri) {
         Ok(q) => q,
         // Credentials are judged before parameters, as everywhere.
@@ -68,104 +87,138 @@ pub async fn ticket_image(
             return Err(bad);
         }
     };
-    let found = state
-        .meta
-        .image_with_credentials(
+    let lookup = || {
+        state.meta.image_with_credentials(
             presented.app_id(),
             presented.helpdesk_id(),
             &ticket_id,
             MessageRef::parse(&msg_id),
             index.unwrap_or(0),
         )
-        .await?;
-    let (credentials, lookup) = match found {
-        Some((app, helpdesk, lookup)) => (Some((app, helpdesk)), lookup),
+    };
+    let (credentials, lookup_found) = match lookup().await? {
+        Some((app, helpdesk, found)) => (Some((app, helpdesk)), found),
         None => (None, None),
     };
-    presented.judge_helpdesk(credentials, scope::HELPDESK_READ)?;
-    let lookup = lookup
+    let caller = presented.judge_helpdesk(credentials, scope::HELPDESK_READ)?;
+    let found = lookup_found
         .ok_or_else(|| ApiError::NotFound(format!("no message {msg_id} in ticket {ticket_id}")))?;
-    if lookup.image_count == 0 {
+    if found.image_count == 0 {
         return Err(ApiError::NotFound(format!("message {msg_id} holds no image")).into());
     }
-    if lookup.message_type == MessageType::Post && index.is_none() {
+    if found.message_type == MessageType::Post && index.is_none() {
         return Err(bad(format!(
             "message {msg_id} is a post with {} image(s): send `index`, from 0",
-            lookup.image_count
+            found.image_count
         )));
     }
-    let image = lookup.image.ok_or_else(|| {
+    let image = found.image.ok_or_else(|| {
         bad(format!(
             "`index` is out of range: message {msg_id} has {} image(s), index 0 to {}",
-            lookup.image_count,
-            lookup.image_count - 1
+            found.image_count,
+            found.image_count - 1
         ))
     })?;
     if image.deleted {
         return Err(ApiError::ImageDeleted.into());
     }
+    let decided = Decided {
+        tokens_not_before: caller.app.tokens_not_before,
+        etag: header_value(&format!("\"{}\"", image.sha256))?,
+        content_type: header_value(&image.content_type)?,
+        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
+        image,
+        bytes: None,
+    };
+    let sha256 = decided.image.sha256.clone();
+    let decided = match state
+        .cache
+        .keep(key, generation, decided, state.blobs.as_ref())
+        .await
+    {
+        Ok(decided) => decided,
+        Err(StoreError::NotFound(_)) => return Err(missing(lookup().await?, &sha256)),
+        Err(e) => return Err(e.into()),
+    };
+    match answer(&state, &method, &headers, &decided).await {
+        Ok(res) => Ok(res),
+        Err(Missing) => Err(missing(lookup().await?, &sha256)),
+    }
+}
 
-    let etag = format!("\"{}\"", image.sha256);
-    let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::CACHE_CONTROL, "private")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; sandbox",
-        );
-    if none_match(&headers, &etag) {
-        let mut res = builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .map_err(|_| ApiError::Internal)?;
+/// The image's bytes are not in storage.
+struct Missing;
+
+/// A delete that committed after our lookup may have taken the bytes since:
+/// then the image is deleted (154404), not broken (155000). `now` is the
+/// lookup made again.
+fn missing(now: Option<(App, Option<Helpdesk>, Option<ImageLookup>)>, sha256: &str) -> Failure {
+    if let Some((
+        _,
+        _,
+        Some(ImageLookup {
+            image: Some(StoredImage { deleted: true, .. }),
+            ..
+        }),
+    )) = now
+    {
+        return ApiError::ImageDeleted.into();
+    }
+    tracing::error!(%sha256, "blob is referenced by a message but missing from storage");
+    ApiError::Internal.into()
+}
+
+fn header_value(s: &str) -> Result<HeaderValue, Failure> {
+    HeaderValue::from_str(s).map_err(|_| ApiError::Internal.into())
+}
+
+/// The answer to a decided download: 304 when the client has it, the
+/// headers alone for HEAD, else the bytes (kept, or streamed from storage).
+async fn answer(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    decided: &Decided,
+) -> Result<Response, Missing> {
+    let mut res = Response::new(Body::empty());
+    let h = res.headers_mut();
+    h.insert(header::ETAG, decided.etag.clone());
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    if none_match(headers, decided.etag.to_str().unwrap_or("")) {
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
         mark_success(&mut res);
         return Ok(res);
     }
-    let content_disposition = HeaderValue::from_str(&disposition::attachment(&image.file_name))
-        .map_err(|_| ApiError::Internal)?;
-    builder = builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, &image.content_type)
-        .header(header::CONTENT_LENGTH, image.size)
-        .header(header::CONTENT_DISPOSITION, content_disposition);
-
-    let body = if method == Method::HEAD {
-        Body::empty()
-    } else {
-        match state.blobs.get(&image.sha256).await {
-            Ok(stream) => Body::from_stream(stream),
-            Err(StoreError::NotFound(what)) => {
-                // A delete that committed after our lookup may have taken the
-                // bytes since: then the image is deleted, not broken.
-                let now = state
-                    .meta
-                    .image_with_credentials(
-                        presented.app_id(),
-                        presented.helpdesk_id(),
-                        &ticket_id,
-                        MessageRef::parse(&msg_id),
-                        index.unwrap_or(0),
-                    )
-                    .await?;
-                if let Some((
-                    _,
-                    _,
-                    Some(ImageLookup {
-                        image: Some(StoredImage { deleted: true, .. }),
-                        ..
-                    }),
-                )) = now
-                {
-                    return Err(ApiError::ImageDeleted.into());
+    h.insert(header::CONTENT_TYPE, decided.content_type.clone());
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(decided.image.size),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        decided.content_disposition.clone(),
+    );
+    if method != Method::HEAD {
+        *res.body_mut() = match &decided.bytes {
+            Some(bytes) => Body::from(bytes.clone()),
+            None => match state.blobs.get(&decided.image.sha256).await {
+                Ok(stream) => Body::from_stream(stream),
+                Err(StoreError::NotFound(_)) => return Err(Missing),
+                Err(e) => {
+                    tracing::error!(error = %e, "storage failed");
+                    return Ok(Failure(ApiError::Internal).into_response());
                 }
-                tracing::error!(sha256 = %image.sha256, "{what} is referenced by a message but missing from storage");
-                return Err(ApiError::Internal.into());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let mut res = builder.body(body).map_err(|_| ApiError::Internal)?;
+            },
+        };
+    }
     mark_success(&mut res);
     Ok(res)
 }

@@ -43,6 +43,7 @@ async fn authenticate(
 fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
     state
         .tokens
+        .load()
         .issue(kind, &app.app_id, app.tokens_not_before, now)
 }
 

@@ -59,6 +59,17 @@ impl Server {
     }
 }
 
+/// A server that reads storage on every download: for tests that change
+/// storage behind its back (taking bytes out, deleting through the store)
+/// and expect the very next request to see it. The cache, which sees such
+/// changes within a second, has tests of its own (helpdesk-cli's cache.rs).
+pub fn uncached() -> ServerConfig {
+    ServerConfig {
+        cache_bytes: 0,
+        ..ServerConfig::default()
+    }
+}
+
 /// An app and the helpdesk it calls with.
 #[derive(Clone, Debug)]
 pub struct Party {

@@ -1,0 +1,193 @@
+//! What downloads have already decided, kept in memory within a byte budget,
+//! so that a repeated download costs a token check and a hash lookup.
+//!
+//! The rules a cache must not weaken:
+//! - every request's token signature and expiry are still checked
+//!   (`Presented::read`), and its issue time against the app's revocation
+//!   time that the entry carries;
+//! - an entry is keyed by the exact app, helpdesk credential and query that
+//!   earned it, so other credentials never reach it (they take the full path
+//!   and get the answer a missing object gets);
+//! - only successful answers are kept;
+//! - every entry carries the store's change counter as it was before the
+//!   lookup that made it; the watcher (`watch`) polls the counter, which
+//!   every delete, revocation and key rotation moves, and an entry of an
+//!   older generation is never served. So a change made by any process is
+//!   seen within one poll, and while the database cannot be asked, nothing
+//!   is served from the cache.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use helpdesk_store::{BlobStore, StoredImage};
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+/// How often the change counter is read.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// The generation while the counter cannot be read: matches no entry.
+const UNKNOWN: i64 = i64::MIN;
+/// What an entry costs beyond its key and bytes (its headers, the map).
+const ENTRY_OVERHEAD: u64 = 512;
+
+/// A download's decision and what answering it needs.
+pub struct Decided {
+    /// Tokens of the app issued before this second are refused.
+    pub tokens_not_before: i64,
+    pub image: StoredImage,
+    pub etag: HeaderValue,
+    pub content_type: HeaderValue,
+    pub content_disposition: HeaderValue,
+    /// The image itself, when it is small enough to keep.
+    pub bytes: Option<Bytes>,
+}
+
+struct Entry {
+    generation: i64,
+    decided: Arc<Decided>,
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Self {
+        Entry {
+            generation: self.generation,
+            decided: self.decided.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<String, Entry> for ByBytes {
+    fn weight(&self, key: &String, entry: &Entry) -> u64 {
+        key.len() as u64
+            + entry.decided.bytes.as_ref().map_or(0, |b| b.len() as u64)
+            + ENTRY_OVERHEAD
+    }
+}
+
+pub struct DownloadCache {
+    /// None when the budget is 0.
+    entries: Option<Cache<String, Entry, ByBytes>>,
+    /// Images up to this size are kept whole.
+    max_image: u64,
+    generation: AtomicI64,
+}
+
+impl DownloadCache {
+    pub fn new(budget_bytes: u64) -> DownloadCache {
+        let entries = (budget_bytes > 0).then(|| {
+            let items = (budget_bytes / 16_384).clamp(16, 1 << 20) as usize;
+            Cache::with_weighter(items, budget_bytes, ByBytes)
+        });
+        DownloadCache {
+            entries,
+            // One image may take an eighth of the budget, and no more than
+            // the largest upload Feishu allows.
+            max_image: (budget_bytes / 8).min(10 * 1024 * 1024),
+            generation: AtomicI64::new(UNKNOWN),
+        }
+    }
+
+    /// The key of a download: the app (from a verified token), the helpdesk
+    /// credential and the query, exactly as presented.
+    pub fn key(app_id: &str, credential: &str, query: &str) -> String {
+        let mut key = String::with_capacity(app_id.len() + credential.len() + query.len() + 2);
+        key.push_str(app_id);
+        key.push('\n');
+        key.push_str(credential);
+        key.push('\n');
+        key.push_str(query);
+        key
+    }
+
+    /// The decision for `key`, if one of the current generation is kept and
+    /// a token issued at `issued_at` is not revoked by it.
+    pub fn get(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
+        let entry = self.entries.as_ref()?.get(key)?;
+        (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
+            .then_some(entry.decided)
+    }
+
+    /// The generation to tag a decision with: read before its lookup.
+    pub fn generation(&self) -> i64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps a decision made from a lookup that started at `generation`,
+    /// reading the image whole first when it is small enough; returns what
+    /// to answer with. Concurrent misses of one key read the bytes once.
+    pub async fn keep(
+        &self,
+        key: String,
+        generation: i64,
+        mut decided: Decided,
+        blobs: &dyn BlobStore,
+    ) -> helpdesk_store::Result<Arc<Decided>> {
+        let Some(entries) = &self.entries else {
+            return Ok(Arc::new(decided));
+        };
+        if generation == UNKNOWN {
+            return Ok(Arc::new(decided));
+        }
+        let guard = match entries.get_value_or_guard_async(&key).await {
+            Ok(entry) if entry.generation == generation => return Ok(entry.decided),
+            Ok(_) => None,
+            Err(guard) => Some(guard),
+        };
+        if decided.image.size <= self.max_image {
+            let mut whole = Vec::with_capacity(decided.image.size as usize);
+            let mut stream = blobs.get(&decided.image.sha256).await?;
+            while let Some(chunk) = stream.try_next().await? {
+                whole.extend_from_slice(&chunk);
+            }
+            decided.bytes = Some(Bytes::from(whole));
+        }
+        let decided = Arc::new(decided);
+        let entry = Entry {
+            generation,
+            decided: decided.clone(),
+        };
+        // A change seen since the lookup began makes the decision suspect:
+        // answer with it (it was true when read), keep nothing.
+        if generation == self.generation() {
+            match guard {
+                Some(guard) => {
+                    let _ = guard.insert(entry);
+                }
+                None => entries.insert(key, entry),
+            }
+        }
+        Ok(decided)
+    }
+
+    /// Forgets one decision (its bytes went missing from storage).
+    pub fn forget(&self, key: &str) {
+        if let Some(entries) = &self.entries {
+            entries.remove(key);
+        }
+    }
+
+    /// Sets the generation the store reports (`None`: it could not be read).
+    /// Returns true when it moved.
+    pub fn observe(&self, generation: Option<i64>) -> bool {
+        let now = generation.unwrap_or(UNKNOWN);
+        let before = self.generation.swap(now, Ordering::AcqRel);
+        if before != now {
+            if let Some(entries) = &self.entries {
+                entries.clear();
+            }
+        }
+        before != now
+    }
+
+    /// Bytes held now, for the tests and the metrics.
+    pub fn weight(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |e| e.weight())
+    }
+}
