@@ -395,17 +395,23 @@ async fn a_storage_outage_answers_155000_with_a_log_id_and_recovers_without_a_re
     let party = provision(data);
     let c = party.client(&server.base);
     let ticket = open_ticket(&c).await;
-    let bytes = png(7, 50_000);
+    let seen = png(7, 50_000);
+    let seen_msg = post_image(&c, &ticket, &seen, "seen.png").await;
+    let bytes = png(8, 50_000);
     let msg = post_image(&c, &ticket, &bytes, "outage.png").await;
     let caller = Caller::of(&party, &server.base).await;
-    assert_eq!(caller.image(&server.base, &ticket, &msg).await.0, 200);
+    assert_eq!(caller.image(&server.base, &ticket, &seen_msg).await.0, 200);
 
     relay.off();
+    // An image never downloaded must come from storage: 500/155000, with
+    // the log id that names the failure in the server's log.
     let (status, code, log_id, _) = caller.image(&server.base, &ticket, &msg).await;
     assert_eq!((status, code), (500, 155000));
     assert!(!log_id.is_empty(), "the log id is the handle for support");
     let log = std::fs::read_to_string(&server.log).unwrap();
     assert!(log.contains(&log_id), "the log line names {log_id}");
+    // One downloaded before is still served, from the cache.
+    assert_eq!(caller.image(&server.base, &ticket, &seen_msg).await.0, 200);
 
     relay.on().await;
     within(Duration::from_secs(15), "recovery", || async {
