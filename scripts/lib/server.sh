@@ -5,7 +5,11 @@ set -euo pipefail
 cargo build --release --locked -q
 bin=$PWD/target/release/helpdesk
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# on_exit CMD: run CMD when the script ends, however it ends.
+exit_hooks=()
+on_exit() { exit_hooks+=("$1"); }
+trap 'for h in "${exit_hooks[@]}"; do eval "$h" || true; done; rm -rf "$work"' EXIT
+on_exit 'pkill -TERM -P "${server_pid:-0}" helpdesk 2>/dev/null'
 data=$work/data
 
 # run_server LABEL [ARGS...]: starts under /usr/bin/time -v; sets $server_pid and $base.

@@ -77,7 +77,7 @@ createdb_url() {
 start_services() {
   services_dir=$(mktemp -d)
   chmod 755 "$services_dir"
-  trap stop_services EXIT
+  if declare -F on_exit >/dev/null; then on_exit stop_services; else trap stop_services EXIT; fi
   if start_postgres && start_s3; then
     echo "services: PostgreSQL on $HELPDESK_TEST_POSTGRES_URL, S3 (moto) on $AWS_ENDPOINT_URL"
     return 0

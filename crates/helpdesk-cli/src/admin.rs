@@ -97,8 +97,8 @@ pub enum ImageCommand {
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Replaces the signing key: every token issued so far stops working once
-    /// the servers restart.
+    /// Replaces the signing key: every token issued so far stops working, on
+    /// every running server within a second.
     Rotate,
 }
 

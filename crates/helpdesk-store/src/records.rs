@@ -275,7 +275,7 @@ impl From<MessageRow> for Message {
 /// The app and the helpdesk (LEFT JOINed, so possibly absent) that a
 /// helpdesk call's credentials name.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct CredentialsRow {
+pub struct CredentialsRow {
     #[sqlx(flatten)]
     pub app: AppRow,
     pub h_id: Option<String>,
@@ -309,7 +309,7 @@ impl CredentialsRow {
 /// The download's one lookup: the credentials, and the message and image
 /// (LEFT JOINed) they may read.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct DownloadRow {
+pub struct DownloadRow {
     #[sqlx(flatten)]
     pub credentials: CredentialsRow,
     pub message_type: Option<String>,

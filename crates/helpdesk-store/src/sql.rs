@@ -5,8 +5,11 @@
 //! and the row locks (PostgreSQL's `FOR SHARE` / `FOR UPDATE`; SQLite has one
 //! writer at a time, so none), passed in as `for_share` and `for_update`.
 //!
-//! A backend type using it has `pool: sqlx::Pool<DB>` and an inherent
-//! `async fn write(&self) -> Result<sqlx::Transaction<'static, DB>>`.
+//! A backend type using it has `pool: sqlx::Pool<DB>` and inherent methods
+//! `async fn write(&self) -> Result<sqlx::Transaction<'static, DB>>` and
+//! `async fn download_row(&self, sql, [app_id, helpdesk_id, ticket_id, msg], index)
+//! -> Result<Option<DownloadRow>>` (the hot path's one statement, which a
+//! backend may run its own way).
 
 /// Columns of `AppRow`, for statements that read an app.
 macro_rules! app_columns {
@@ -591,13 +594,8 @@ macro_rules! sql_metadata_store {
                     MessageRef::Id(v) => (download_by!("id"), v),
                     MessageRef::MessageId(v) => (download_by!("message_id"), v),
                 };
-                let row: Option<DownloadRow> = sqlx::query_as(sql)
-                    .bind(app_id)
-                    .bind(helpdesk_id)
-                    .bind(ticket_id)
-                    .bind(value)
-                    .bind(index as i64)
-                    .fetch_optional(&self.pool)
+                let row = self
+                    .download_row(sql, [app_id, helpdesk_id, ticket_id, value], index as i64)
                     .await?;
                 row.map(DownloadRow::split).transpose()
             }

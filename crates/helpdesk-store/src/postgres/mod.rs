@@ -31,6 +31,23 @@ impl PostgresMeta {
     async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.pool.begin().await?)
     }
+
+    async fn download_row(
+        &self,
+        sql: &'static str,
+        text: [&str; 4],
+        index: i64,
+    ) -> crate::Result<Option<crate::records::DownloadRow>> {
+        let [a, b, c, d] = text;
+        Ok(sqlx::query_as(sql)
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(d)
+            .bind(index)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
 }
 
 sql_metadata_store!(
