@@ -5,6 +5,7 @@
 //! -> a response writer. Handlers return `Failure` for every error; only
 //! `response.rs` turns one into a status and a body.
 
+mod access_log;
 mod auth;
 mod cache;
 mod handlers;

@@ -13,7 +13,7 @@ use helpdesk_store::{IngestError, StoreError};
 use serde_json::{json, Value};
 use tracing::Instrument;
 
-use crate::LogId;
+use crate::{access_log, LogId};
 
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 const LOG_ID_HEADER: &str = "x-tt-logid";
@@ -133,15 +133,16 @@ pub async fn envelope(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(log_id.as_str()) {
         res.headers_mut().insert(LOG_ID_HEADER, v);
     }
-    tracing::info!(
-        target: "helpdesk::access",
-        log_id = %log_id,
-        method = %method,
-        path = %path,
-        status = res.status().as_u16(),
-        code = %code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-        duration_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
-    );
+    if access_log::enabled() {
+        access_log::write(
+            &log_id,
+            &method,
+            &path,
+            res.status().as_u16(),
+            code,
+            started.elapsed(),
+        );
+    }
     res
 }
 
