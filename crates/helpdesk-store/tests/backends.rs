@@ -10,8 +10,8 @@ use helpdesk_core::ids::MessageRef;
 use helpdesk_core::ImageType;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{
-    AppKind, Blob, Image, MessageFilter, MetadataStore, NewMessage, NewTicket, RecordKind,
-    StoreError,
+    App, AppKind, Blob, Helpdesk, Image, ImageLookup, MessageFilter, MetadataStore, NewMessage,
+    NewTicket, RecordKind, StoreError,
 };
 
 /// Fresh metadata stores, one per configured backend, each with its name.
@@ -103,6 +103,27 @@ async fn post(meta: &dyn MetadataStore, w: &World, images: &[Image]) -> String {
     .message_id
 }
 
+/// The download's lookup, which must find the app.
+async fn download(
+    meta: &dyn MetadataStore,
+    app_id: &str,
+    helpdesk_id: &str,
+    ticket_id: &str,
+    msg: &str,
+    index: u32,
+) -> (App, Option<Helpdesk>, Option<ImageLookup>) {
+    meta.image_with_credentials(
+        app_id,
+        helpdesk_id,
+        ticket_id,
+        MessageRef::parse(msg),
+        index,
+    )
+    .await
+    .unwrap()
+    .expect("the app exists")
+}
+
 #[tokio::test]
 async fn provisioning_and_credentials_read_back_the_same_on_every_backend() {
     for (name, meta, _dir) in backends().await {
@@ -176,17 +197,8 @@ async fn messages_images_and_the_download_lookup_agree_on_every_backend() {
         assert_eq!(page.total, 2, "{name}");
         assert_eq!(page.messages[0].message_id, post_id, "{name}: oldest first");
 
-        let (_, helpdesk, lookup) = meta
-            .image_with_credentials(
-                &w.app_id,
-                &w.helpdesk_id,
-                &w.ticket_id,
-                MessageRef::parse(&post_id),
-                1,
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let (_, helpdesk, lookup) =
+            download(meta, &w.app_id, &w.helpdesk_id, &w.ticket_id, &post_id, 1).await;
         assert!(helpdesk.is_some());
         let lookup = lookup.unwrap();
         assert_eq!(lookup.image_count, 2, "{name}");
@@ -197,30 +209,19 @@ async fn messages_images_and_the_download_lookup_agree_on_every_backend() {
             "{name}"
         );
         // Out of range: the message, no image.
-        let (_, _, lookup) = meta
-            .image_with_credentials(
-                &w.app_id,
-                &w.helpdesk_id,
-                &w.ticket_id,
-                MessageRef::parse(&post_id),
-                2,
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let (_, _, lookup) =
+            download(meta, &w.app_id, &w.helpdesk_id, &w.ticket_id, &post_id, 2).await;
         assert!(lookup.unwrap().image.is_none(), "{name}");
         // Another helpdesk's ticket: no message at all.
-        let (_, _, lookup) = meta
-            .image_with_credentials(
-                &w.app_id,
-                &other.helpdesk_id,
-                &w.ticket_id,
-                MessageRef::parse(&post_id),
-                0,
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let (_, _, lookup) = download(
+            meta,
+            &w.app_id,
+            &other.helpdesk_id,
+            &w.ticket_id,
+            &post_id,
+            0,
+        )
+        .await;
         assert!(lookup.is_none(), "{name}");
     }
 }
