@@ -17,7 +17,7 @@ struct Warm {
     caller: Caller,
     ticket: String,
     msg: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Warm {
@@ -46,12 +46,12 @@ impl Warm {
             caller,
             ticket,
             msg,
-            _dir: dir,
+            dir,
         }
     }
 
     fn data(&self) -> &std::path::Path {
-        self._dir.path()
+        self.dir.path()
     }
 
     async fn code(&self) -> i64 {

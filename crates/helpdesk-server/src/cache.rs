@@ -46,18 +46,10 @@ pub struct Decided {
     pub bytes: Option<Bytes>,
 }
 
+#[derive(Clone)]
 struct Entry {
     generation: i64,
     decided: Arc<Decided>,
-}
-
-impl Clone for Entry {
-    fn clone(&self) -> Self {
-        Entry {
-            generation: self.generation,
-            decided: self.decided.clone(),
-        }
-    }
 }
 
 #[derive(Clone)]

@@ -732,6 +732,8 @@ macro_rules! sql_metadata_store {
                 };
                 let after = after.unwrap_or(&start);
                 let limit = i64::from(limit);
+                // Every page binds (key, n, limit); a table ordered by its key
+                // alone still names `$2` (as `$2 = $2`) so that all three bind.
                 macro_rules! page {
                     ($row:ty, $variant:ident, $sql:literal) => {{
                         let rows: Vec<$row> = sqlx::query_as($sql)

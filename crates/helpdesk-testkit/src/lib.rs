@@ -100,11 +100,7 @@ pub fn storage_on(backend: &Backend, data_dir: &Path) -> StorageConfig {
     }
 }
 
-/// The same storage as flags of the `helpdesk` binary.
-pub fn storage_args(data_dir: &Path) -> Vec<String> {
-    config_args(&storage(data_dir))
-}
-
+/// A storage config as flags of the `helpdesk` binary.
 pub fn config_args(config: &StorageConfig) -> Vec<String> {
     let mut args = vec![
         "--data-dir".to_string(),
