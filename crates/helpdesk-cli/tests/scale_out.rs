@@ -412,6 +412,19 @@ async fn a_storage_outage_answers_155000_with_a_log_id_and_recovers_without_a_re
     assert!(log.contains(&log_id), "the log line names {log_id}");
     // One downloaded before is still served, from the cache.
     assert_eq!(caller.image(&server.base, &ticket, &seen_msg).await.0, 200);
+    let readyz = || async {
+        let res = reqwest::get(format!("{}/readyz", server.base))
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    };
+    assert_eq!(
+        readyz().await,
+        (
+            503,
+            serde_json::json!({"status": "not ready", "failing": ["blobs"]})
+        )
+    );
 
     relay.on().await;
     within(Duration::from_secs(15), "recovery", || async {
@@ -420,5 +433,6 @@ async fn a_storage_outage_answers_155000_with_a_log_id_and_recovers_without_a_re
     .await;
     let (_, _, _, body) = caller.image(&server.base, &ticket, &msg).await;
     assert!(body == bytes, "served byte for byte after the outage");
+    assert_eq!(readyz().await.0, 200);
     server.terminate();
 }

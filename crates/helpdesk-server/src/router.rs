@@ -3,7 +3,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{messages, ticket_images, tickets, token, upload};
+use crate::handlers::{messages, probes, ticket_images, tickets, token, upload};
 use crate::response::{envelope, not_found, panic_response};
 use crate::AppState;
 
@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router {
             "/open-apis/helpdesk/v1/ticket_images",
             get(ticket_images::ticket_image),
         )
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))

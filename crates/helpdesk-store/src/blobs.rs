@@ -237,6 +237,23 @@ impl BlobStore for ObjectBlobs {
         }
     }
 
+    async fn check(&self) -> Result<()> {
+        match &self.local_root {
+            // Writable, not just present: write and remove a small file.
+            Some(root) => {
+                let probe = root.join(".ready-probe");
+                tokio::fs::write(&probe, b"ok").await?;
+                tokio::fs::remove_file(&probe).await?;
+            }
+            None => {
+                self.store
+                    .list_with_delimiter(Some(&ObjectPath::from(ROOT)))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     fn list(&self) -> BoxStream<'static, Result<String>> {
         self.store
             .list(Some(&ObjectPath::from(ROOT)))

@@ -94,6 +94,8 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// moves, in its own transaction: a process that caches what it read
     /// polls this and drops its caches when it changes.
     async fn generation(&self) -> Result<i64>;
+    /// Answers when the database can be read (for readiness probes).
+    async fn check(&self) -> Result<()>;
 
     async fn create_tenant(&self, name: &str) -> Result<Tenant>;
     async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
@@ -196,6 +198,8 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, sha256: &str) -> Result<()>;
     /// Every stored object's SHA-256.
     fn list(&self) -> BoxStream<'static, Result<String>>;
+    /// Answers when objects can be stored (for readiness probes).
+    async fn check(&self) -> Result<()>;
 }
 
 /// Seconds since the Unix epoch.

@@ -6,7 +6,8 @@
 //! writer at a time, so none), passed in as `for_share` and `for_update`.
 //!
 //! A backend type using it has `pool: sqlx::Pool<DB>` and inherent methods
-//! `async fn write(&self) -> Result<sqlx::Transaction<'static, DB>>` and
+//! `async fn write(&self) -> Result<sqlx::Transaction<'static, DB>>`,
+//! `fn still_there(&self) -> Result<()>` (for readiness, beyond a query) and
 //! `async fn download_row(&self, sql, [app_id, helpdesk_id, ticket_id, msg], index)
 //! -> Result<Option<DownloadRow>>` (the hot path's one statement, which a
 //! backend may run its own way).
@@ -243,6 +244,11 @@ macro_rules! sql_metadata_store {
                 sqlx::query(BUMP).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn check(&self) -> Result<()> {
+                self.still_there()?;
+                self.generation().await.map(|_| ())
             }
 
             async fn generation(&self) -> Result<i64> {

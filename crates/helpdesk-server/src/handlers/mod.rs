@@ -1,4 +1,5 @@
 pub mod messages;
+pub mod probes;
 pub mod ticket_images;
 pub mod tickets;
 pub mod token;

@@ -28,6 +28,11 @@ impl PostgresMeta {
         Ok(PostgresMeta { pool })
     }
 
+    /// A query answering is all readiness needs here.
+    fn still_there(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
     async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.pool.begin().await?)
     }

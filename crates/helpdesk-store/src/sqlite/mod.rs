@@ -56,6 +56,13 @@ impl SqliteMeta {
 }
 
 impl SqliteMeta {
+    /// Open connections keep reading a database file that was deleted or
+    /// moved away; readiness must not.
+    fn still_there(&self) -> crate::Result<()> {
+        std::fs::metadata(&self.readers.path)?;
+        Ok(())
+    }
+
     async fn download_row(
         &self,
         sql: &'static str,
