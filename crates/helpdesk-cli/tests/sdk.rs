@@ -292,3 +292,30 @@ async fn a_broken_download_leaves_no_file_behind() {
     assert_eq!(names, ["big.png"], "no partial file is left");
     st.server.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_output_of_a_builder_and_a_working_client_shows_no_secret() {
+    let st = setup();
+    let builder = st.party.builder(&st.server.base);
+    let builder_debug = format!("{builder:?}");
+    let client = builder.build().unwrap();
+    let token = client.tenant_access_token().await.unwrap();
+    open_ticket(&client).await;
+    let client_debug = format!("{client:?} {:#?}", client.clone());
+    let header = helpdesk_core::auth::encode_helpdesk_credential(
+        &st.party.helpdesk_id,
+        &st.party.helpdesk_token,
+    );
+    for shown in [&builder_debug, &client_debug] {
+        assert!(shown.contains(&st.party.app_id), "still useful: {shown}");
+        for secret in [
+            &st.party.app_secret,
+            &st.party.helpdesk_token,
+            &header,
+            &token,
+        ] {
+            assert!(!shown.contains(secret.as_str()), "a secret in {shown}");
+        }
+    }
+    st.server.terminate();
+}

@@ -42,7 +42,6 @@ use token::TokenCache;
 pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
 
 /// Builds a [`Client`].
-#[derive(Debug)]
 pub struct ClientBuilder {
     app_id: String,
     app_secret: String,
@@ -145,7 +144,6 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     base_url: String,
@@ -155,6 +153,46 @@ struct Inner {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     tokens: TokenCache,
+}
+
+/// What `Debug` shows instead of a secret.
+const REDACTED: &str = "<redacted>";
+
+// Debug by hand: the app secret, the helpdesk token and the header made from
+// it never appear in a log line that prints a client.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &REDACTED)
+            .field("base_url", &self.base_url)
+            .field(
+                "helpdesk",
+                &self.helpdesk.as_ref().map(|(id, _)| (id, REDACTED)),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("app_secret", &REDACTED)
+            .field(
+                "helpdesk_header",
+                &self.helpdesk_header.as_ref().map(|_| REDACTED),
+            )
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a request is authorised.

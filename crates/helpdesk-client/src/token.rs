@@ -7,10 +7,19 @@ use crate::Error;
 /// How long before expiry a token is replaced; at most half its lifetime.
 const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 
-#[derive(Debug)]
 struct Cached {
     token: String,
     refresh_at: Instant,
+}
+
+/// The token itself never shows in `Debug`.
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached")
+            .field("token", &"<redacted>")
+            .field("refresh_at", &self.refresh_at)
+            .finish()
+    }
 }
 
 /// The tenant token, shared by every clone of a client. Readers take the
