@@ -287,3 +287,37 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
     assert!(got.to_vec() == bytes, "the image is there, byte for byte");
     again.terminate();
 }
+
+#[test]
+fn completions_are_generated_for_every_shell_and_bash_accepts_its_script() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = std::process::Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("migrate") && script.contains("cache-bytes"),
+            "{shell}: every command and flag is offered"
+        );
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("helpdesk.bash");
+            std::fs::write(&file, &script).unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .status()
+                .unwrap();
+            assert!(check.success(), "bash -n rejects the script");
+        }
+    }
+    let out = std::process::Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("possible values: bash, elvish, fish, powershell, zsh"));
+}
