@@ -61,7 +61,7 @@ pub enum AppCommand {
         #[arg(long = "scope")]
         scopes: Vec<String>,
     },
-    /// Refuses every token the app holds now (takes effect at once, on every replica).
+    /// Refuses every token the app holds now, on every running server within a second.
     RevokeTokens {
         #[arg(long)]
         app: String,
