@@ -86,7 +86,7 @@ pub struct NewTicket<'a> {
     pub customized_info: Option<&'a str>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Ticket {
     pub ticket_id: String,
     pub helpdesk_id: String,

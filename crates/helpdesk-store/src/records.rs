@@ -118,19 +118,6 @@ pub struct ImageRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TicketRow {
-    pub ticket_id: String,
-    pub helpdesk_id: String,
-    pub chat_id: String,
-    pub guest_open_id: String,
-    pub human_service: bool,
-    pub customized_info: Option<String>,
-    pub status: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessageRow {
     /// Insertion order; not copied (the destination numbers its own, in
     /// the same order).
@@ -168,7 +155,8 @@ pub enum Record {
     Helpdesk(HelpdeskRow),
     Blob(BlobRow),
     Image(ImageRow),
-    Ticket(TicketRow),
+    /// A ticket row is the model's `Ticket` as it is.
+    Ticket(Ticket),
     Message(MessageRow),
     MessageImage(MessageImageRow),
 }
@@ -236,22 +224,6 @@ impl From<ImageRow> for Image {
             size: r.size as u64,
             content_type: r.content_type,
             file_name: r.file_name,
-        }
-    }
-}
-
-impl From<TicketRow> for Ticket {
-    fn from(r: TicketRow) -> Ticket {
-        Ticket {
-            ticket_id: r.ticket_id,
-            helpdesk_id: r.helpdesk_id,
-            chat_id: r.chat_id,
-            guest_open_id: r.guest_open_id,
-            human_service: r.human_service,
-            customized_info: r.customized_info,
-            status: r.status,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
         }
     }
 }

@@ -475,13 +475,11 @@ macro_rules! sql_metadata_store {
             }
 
             async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>> {
-                let row: Option<TicketRow> =
-                    sqlx::query_as("SELECT * FROM tickets WHERE ticket_id = $1 AND helpdesk_id = $2")
-                        .bind(ticket_id)
-                        .bind(helpdesk_id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(row.map(Ticket::from))
+                Ok(sqlx::query_as("SELECT * FROM tickets WHERE ticket_id = $1 AND helpdesk_id = $2")
+                    .bind(ticket_id)
+                    .bind(helpdesk_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn add_message(&self, new: NewMessage<'_>) -> Result<Message> {
@@ -764,7 +762,7 @@ macro_rules! sql_metadata_store {
                         "SELECT * FROM blobs WHERE sha256 > $1 AND $2 = $2 ORDER BY sha256 LIMIT $3"),
                     RecordKind::Images => page!(ImageRow, Image,
                         "SELECT * FROM images WHERE image_key > $1 AND $2 = $2 ORDER BY image_key LIMIT $3"),
-                    RecordKind::Tickets => page!(TicketRow, Ticket,
+                    RecordKind::Tickets => page!(Ticket, Ticket,
                         "SELECT * FROM tickets WHERE ticket_id > $1 AND $2 = $2 ORDER BY ticket_id LIMIT $3"),
                     RecordKind::Messages => page!(MessageRow, Message,
                         "SELECT * FROM messages WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
