@@ -8,63 +8,79 @@ use std::time::Duration;
 
 use common::*;
 
-/// A running server with one image message, downloaded once so that the
-/// server keeps it, and then taken out of storage behind the server's back:
-/// a 200 from then on can only come from the cache.
-struct Warm {
+/// A running server (with `serve_flags`) and one image message of it,
+/// downloaded once.
+struct Posted {
     server: Serving,
     party: Party,
     caller: Caller,
     ticket: String,
     msg: String,
+    bytes: Vec<u8>,
     dir: tempfile::TempDir,
 }
 
-impl Warm {
-    async fn new() -> Warm {
+impl Posted {
+    async fn new(serve_flags: &[&str], bytes: Vec<u8>) -> Posted {
         let dir = tempfile::tempdir().unwrap();
-        let server = serve(dir.path(), &[]);
+        let server = serve(dir.path(), serve_flags);
         let party = provision(dir.path());
         let c = party.client(&server.base);
         let ticket = open_ticket(&c).await;
-        let bytes = png(5, 20_000);
-        let msg = post_image(&c, &ticket, &bytes, "cached.png").await;
+        let msg = post_image(&c, &ticket, &bytes, "posted.png").await;
         let caller = Caller::of(&party, &server.base).await;
         let (status, _, _, body) = caller.image(&server.base, &ticket, &msg).await;
         assert_eq!(status, 200);
         assert!(body == bytes);
-
-        let stores = helpdesk_testkit::open(dir.path()).await;
-        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-        stores.blobs.delete(&sha256).await.unwrap();
-        let (status, _, _, body) = caller.image(&server.base, &ticket, &msg).await;
-        assert_eq!(status, 200, "served from the cache");
-        assert!(body == bytes);
-        Warm {
+        Posted {
             server,
             party,
             caller,
             ticket,
             msg,
+            bytes,
             dir,
         }
+    }
+
+    /// Deletes the image's object behind the server's back.
+    async fn take_bytes_out_of_storage(&self) {
+        let stores = helpdesk_testkit::open(self.dir.path()).await;
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&self.bytes));
+        stores.blobs.delete(&sha256).await.unwrap();
     }
 
     fn data(&self) -> &std::path::Path {
         self.dir.path()
     }
 
+    /// The Feishu code `ticket_images` answers for the image (0 on success).
     async fn code(&self) -> i64 {
+        self.image().await.1
+    }
+
+    /// `ticket_images` for the image with the first download's credentials.
+    async fn image(&self) -> (u16, i64, String, Vec<u8>) {
         self.caller
             .image(&self.server.base, &self.ticket, &self.msg)
             .await
-            .1
     }
+}
+
+/// A posted image whose object was then taken out of storage: a 200 from
+/// then on can only come from the cache.
+async fn warm() -> Posted {
+    let posted = Posted::new(&[], png(5, 20_000)).await;
+    posted.take_bytes_out_of_storage().await;
+    let (status, _, _, body) = posted.image().await;
+    assert_eq!(status, 200, "served from the cache");
+    assert!(body == posted.bytes);
+    posted
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cached_image_deleted_by_the_admin_command_is_refused_within_a_second() {
-    let w = Warm::new().await;
+    let w = warm().await;
     admin(
         w.data(),
         &["image", "delete", "--ticket", &w.ticket, "--msg", &w.msg],
@@ -79,7 +95,7 @@ async fn a_cached_image_deleted_by_the_admin_command_is_refused_within_a_second(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_token_is_refused_within_a_second_while_its_download_is_cached() {
-    let w = Warm::new().await;
+    let w = warm().await;
     admin(
         w.data(),
         &["app", "revoke-tokens", "--app", &w.party.app_id],
@@ -93,7 +109,7 @@ async fn a_revoked_token_is_refused_within_a_second_while_its_download_is_cached
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotated_key_is_refused_within_a_second_and_new_tokens_work_without_a_restart() {
-    let w = Warm::new().await;
+    let w = warm().await;
     admin(w.data(), &["keys", "rotate"]);
     within(Duration::from_secs(1), "rotation seen", || async {
         w.code().await == 99991663
@@ -111,7 +127,7 @@ async fn a_rotated_key_is_refused_within_a_second_and_new_tokens_work_without_a_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cache_warmed_by_one_tenant_never_answers_another() {
-    let w = Warm::new().await;
+    let w = warm().await;
     let other = provision(w.data());
     let b = Caller::of(&other, &w.server.base).await;
     let base = &w.server.base;
@@ -152,22 +168,8 @@ async fn a_cache_warmed_by_one_tenant_never_answers_another() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_cache_off_every_download_reads_storage() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), &["--cache-bytes", "0"]);
-    let party = provision(dir.path());
-    let c = party.client(&server.base);
-    let ticket = open_ticket(&c).await;
-    let bytes = png(6, 9_000);
-    let msg = post_image(&c, &ticket, &bytes, "uncached.png").await;
-    let caller = Caller::of(&party, &server.base).await;
-    assert_eq!(caller.image(&server.base, &ticket, &msg).await.0, 200);
-    let stores = helpdesk_testkit::open(dir.path()).await;
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    stores.blobs.delete(&sha256).await.unwrap();
-    assert_eq!(
-        caller.image(&server.base, &ticket, &msg).await.1,
-        155000,
-        "nothing was kept"
-    );
-    server.terminate();
+    let posted = Posted::new(&["--cache-bytes", "0"], png(6, 9_000)).await;
+    posted.take_bytes_out_of_storage().await;
+    assert_eq!(posted.image().await.1, 155000, "nothing was kept");
+    posted.server.terminate();
 }
