@@ -22,7 +22,7 @@ class Server {
 
   start() {
     const log = fs.openSync(this.logPath, 'a');
-    this.proc = spawn(BIN, ['--data-dir', this.dataDir, 'serve', '--listen', `127.0.0.1:${this.port}`], {
+    this.proc = spawn(BIN, ['serve', '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`], {
       stdio: ['ignore', 'pipe', log],
     });
     return new Promise((resolve, reject) => {
@@ -51,7 +51,7 @@ class Server {
   }
 
   admin(...args) {
-    return JSON.parse(execFileSync(BIN, ['--data-dir', this.dataDir, 'admin', ...args], { encoding: 'utf8' }));
+    return JSON.parse(execFileSync(BIN, ['admin', '--data-dir', this.dataDir, ...args], { encoding: 'utf8' }));
   }
 
   tokenRequests() {

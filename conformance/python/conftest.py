@@ -28,7 +28,7 @@ class Server:
     def start(self):
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [BIN, "--data-dir", self.data_dir, "serve", "--listen", f"127.0.0.1:{self.port}"],
+            [BIN, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -51,7 +51,7 @@ class Server:
 
     def admin(self, *args) -> dict:
         out = subprocess.run(
-            [BIN, "--data-dir", self.data_dir, "admin", *args], check=True, capture_output=True, text=True
+            [BIN, "admin", "--data-dir", self.data_dir, *args], check=True, capture_output=True, text=True
         )
         return json.loads(out.stdout)
 

@@ -16,7 +16,7 @@ data=$work/data
 run_server() {
   local label=$1
   shift
-  /usr/bin/time -v -o "$work/$label.time" "$bin" --data-dir "$data" serve --listen 127.0.0.1:0 "$@" \
+  /usr/bin/time -v -o "$work/$label.time" "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 "$@" \
     >"$work/$label.out" 2>"$work/$label.log" &
   server_pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$work/$label.out" 2>/dev/null && break; sleep 0.1; done
@@ -40,9 +40,9 @@ field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 # changes with every run_server, so join it to $base when calling).
 provision_image() {
   local tenant app hd key msg
-  tenant=$("$bin" --data-dir "$data" admin tenant create --name bench | field tenant_key)
-  app=$("$bin" --data-dir "$data" admin app create --tenant "$tenant" --name bench)
-  hd=$("$bin" --data-dir "$data" admin helpdesk create --tenant "$tenant" --name bench)
+  tenant=$("$bin" admin --data-dir "$data" tenant create --name bench | field tenant_key)
+  app=$("$bin" admin --data-dir "$data" app create --tenant "$tenant" --name bench)
+  hd=$("$bin" admin --data-dir "$data" helpdesk create --tenant "$tenant" --name bench)
   cred=$(printf '%s:%s' "$(echo "$hd" | field helpdesk_id)" "$(echo "$hd" | field helpdesk_token)" | base64 -w0)
   token=$(curl -s -X POST "$base/open-apis/auth/v3/tenant_access_token/internal" \
     -d "{\"app_id\":\"$(echo "$app" | field app_id)\",\"app_secret\":\"$(echo "$app" | field app_secret)\"}" |

@@ -1,12 +1,17 @@
-//! `helpdesk admin …`: each command prints one JSON object on stdout.
+//! `helpdesk admin …`: each command prints one JSON object on stdout. Every
+//! change reaches running servers within a second (they poll the store's
+//! change counter), with no restart.
+
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::Subcommand;
-use helpdesk_core::ids::MessageRef;
-use helpdesk_store::cleanup;
+use clap::{Subcommand, ValueEnum};
+use helpdesk_core::ids::{self, MessageRef};
+use helpdesk_core::scope;
 use helpdesk_store::provision::{create_app, create_helpdesk};
-use helpdesk_store::{AppKind, StorageConfig, StoreError};
-use serde_json::json;
+use helpdesk_store::{backup, cleanup, secret};
+use helpdesk_store::{App, AppChange, AppKind, Helpdesk, StorageConfig, StoreError};
+use serde_json::{json, Value};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -30,39 +35,129 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ImageCommand,
     },
-    /// The key that signs access tokens.
+    /// The keys that sign access tokens.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Copies the embedded store (database snapshot and images) into DIR
+    /// while servers keep serving. DIR holds the signing keys and secret
+    /// digests: keep it as safe as the data dir.
+    Backup {
+        /// A new or empty directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Fills the data dir, which must be empty, from a backup, verifying
+    /// every image's SHA-256.
+    Restore {
+        /// A directory `admin backup` wrote.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
+    /// Reads every live image's object and checks its size and SHA-256, on
+    /// any backend; lists objects no image uses. Exits 1 if any is missing
+    /// or corrupt.
+    Verify,
 }
 
 #[derive(Subcommand)]
 pub enum TenantCommand {
     /// Prints {"tenant_key": ...}.
     Create {
+        /// A name for people to read.
         #[arg(long)]
         name: String,
     },
+    /// Prints {"tenants": [...]}, oldest first.
+    List,
+}
+
+/// What an app is, as Feishu's developer console has it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// Self-built: may call helpdesk APIs.
+    Custom,
+    /// From the app store: may not.
+    Store,
+}
+
+/// The scopes this server checks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    /// Read and write tickets, messages and images.
+    #[value(name = "helpdesk:all")]
+    HelpdeskAll,
+    /// Read tickets, messages and images.
+    #[value(name = "helpdesk:all:readonly")]
+    HelpdeskReadonly,
+    /// Upload images.
+    #[value(name = "im:resource")]
+    ImResource,
+}
+
+impl ScopeArg {
+    fn name(self) -> &'static str {
+        match self {
+            ScopeArg::HelpdeskAll => scope::HELPDESK_ALL,
+            ScopeArg::HelpdeskReadonly => scope::HELPDESK_READONLY,
+            ScopeArg::ImResource => scope::IM_RESOURCE,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 pub enum AppCommand {
     /// Prints {"app_id": ..., "app_secret": ...}; the secret is shown only now.
     Create {
+        /// The tenant_key of the tenant that owns the app.
         #[arg(long)]
         tenant: String,
+        /// A name for people to read.
         #[arg(long)]
         name: String,
-        /// custom (self-built) or store; only custom apps may call helpdesk APIs.
-        #[arg(long, default_value = "custom")]
-        kind: String,
+        /// Only custom apps may call helpdesk APIs.
+        #[arg(long, value_enum, default_value_t = KindArg::Custom)]
+        kind: KindArg,
         /// A scope to grant (repeat); default helpdesk:all and im:resource.
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
+        #[arg(long = "scope", value_enum)]
+        scopes: Vec<ScopeArg>,
     },
-    /// Refuses every token the app holds now, on every running server within a second.
+    /// Prints {"apps": [...]}, oldest first; never a secret.
+    List {
+        /// Only this tenant's apps.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Prints the app; never its secret.
+    Show {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Prints {"app_id": ..., "app_secret": ...} with a new secret; the old
+    /// one stops getting tokens at once. Tokens issued before stay valid
+    /// (add `revoke-tokens` to end them too).
+    RotateSecret {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// The app gets no tokens, and the tokens it holds are refused.
+    Disable {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Undoes `disable`; tokens issued before it work again until they expire.
+    Enable {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Refuses every token the app holds now.
     RevokeTokens {
+        /// The app_id.
         #[arg(long)]
         app: String,
     },
@@ -72,10 +167,25 @@ pub enum AppCommand {
 pub enum HelpdeskCommand {
     /// Prints {"helpdesk_id": ..., "helpdesk_token": ...}; the token is shown only now.
     Create {
+        /// The tenant_key of the tenant that owns the helpdesk.
         #[arg(long)]
         tenant: String,
+        /// A name for people to read.
         #[arg(long)]
         name: String,
+    },
+    /// Prints {"helpdesks": [...]}, oldest first; never a token.
+    List {
+        /// Only this tenant's helpdesks.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Prints {"helpdesk_id": ..., "helpdesk_token": ...} with a new token;
+    /// the old credential stops working at once.
+    RotateToken {
+        /// The helpdesk_id.
+        #[arg(long)]
+        helpdesk: String,
     },
 }
 
@@ -84,6 +194,7 @@ pub enum ImageCommand {
     /// Deletes a message's image (all of them without --index); its bytes
     /// leave storage once no other message uses them.
     Delete {
+        /// The ticket_id.
         #[arg(long)]
         ticket: String,
         /// The message's id or message_id.
@@ -97,73 +208,180 @@ pub enum ImageCommand {
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Replaces the signing key: every token issued so far stops working, on
-    /// every running server within a second.
-    Rotate,
+    /// Signs new tokens with a new key; tokens signed by earlier keys stay
+    /// valid until they expire, unless --revoke.
+    Rotate {
+        /// Also refuse every token issued so far.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
-fn print(value: serde_json::Value) {
+fn print(value: Value) {
     println!("{value}");
 }
 
 /// One line a person can act on, for the errors an operator can cause.
 fn explain(e: StoreError) -> anyhow::Error {
     match e {
-        StoreError::NotFound(what) if what.starts_with("tenant") => {
-            anyhow::anyhow!(
-                "{what} not found: create one with `helpdesk admin tenant create --name NAME`"
-            )
+        StoreError::NotFound(what) if what.starts_with("tenant") => anyhow::anyhow!(
+            "{what} not found: list them with `helpdesk admin tenant list`, or create one with `helpdesk admin tenant create --name NAME`"
+        ),
+        StoreError::NotFound(what) if what.starts_with("app") => {
+            anyhow::anyhow!("{what} not found: list them with `helpdesk admin app list`")
+        }
+        StoreError::NotFound(what) if what.starts_with("helpdesk") => {
+            anyhow::anyhow!("{what} not found: list them with `helpdesk admin helpdesk list`")
         }
         StoreError::NotFound(what) => anyhow::anyhow!("{what} not found"),
+        StoreError::Invalid(what) => anyhow::anyhow!("{what}"),
         e => anyhow::Error::new(e),
     }
 }
 
+fn app_json(app: &App) -> Value {
+    json!({
+        "app_id": app.app_id,
+        "tenant_key": app.tenant_key,
+        "name": app.name,
+        "kind": app.kind.as_str(),
+        "scopes": app.scopes,
+        "disabled": app.disabled,
+    })
+}
+
+fn helpdesk_json(helpdesk: &Helpdesk) -> Value {
+    json!({
+        "helpdesk_id": helpdesk.helpdesk_id,
+        "tenant_key": helpdesk.tenant_key,
+        "name": helpdesk.name,
+    })
+}
+
+/// Progress of a long copy or check, on stderr, every 100 objects.
+fn progress(what: &'static str) -> impl FnMut(u64) {
+    move |n| {
+        if n % 100 == 0 {
+            eprintln!("{what}: {n} objects");
+        }
+    }
+}
+
 pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
+    // A restore must find the data dir empty: open nothing in it first.
+    if let AdminCommand::Restore { from } = &command {
+        if storage.database_url.is_some() || storage.blob_url.is_some() {
+            bail!("restore fills an embedded data dir; to restore into other backends, run `helpdesk migrate --data-dir BACKUP_DIR --to-database-url ... --to-blob-url ...`");
+        }
+        let restored = backup::restore(from, &storage.data_dir, progress("restore"))
+            .await
+            .map_err(explain)?;
+        print(json!({"restored": restored}));
+        return Ok(());
+    }
     let stores = helpdesk_store::open(storage)
         .await
         .context("opening storage")?;
     let meta = stores.meta.as_ref();
     match command {
-        AdminCommand::Tenant {
-            command: TenantCommand::Create { name },
-        } => {
-            let tenant = meta.create_tenant(&name).await?;
-            print(json!({"tenant_key": tenant.tenant_key}));
-        }
-        AdminCommand::App {
-            command:
-                AppCommand::Create {
-                    tenant,
-                    name,
-                    kind,
-                    scopes,
-                },
-        } => {
-            let Some(kind) = AppKind::parse(&kind) else {
-                bail!("--kind is custom or store, not {kind:?}");
-            };
-            let created = create_app(meta, &tenant, &name, kind, &scopes)
-                .await
-                .map_err(explain)?;
-            print(json!({"app_id": created.app.app_id, "app_secret": created.app_secret}));
-        }
-        AdminCommand::App {
-            command: AppCommand::RevokeTokens { app },
-        } => {
-            meta.revoke_tokens(&app).await.map_err(explain)?;
-            print(json!({"app_id": app, "tokens_revoked": true}));
-        }
-        AdminCommand::Helpdesk {
-            command: HelpdeskCommand::Create { tenant, name },
-        } => {
-            let created = create_helpdesk(meta, &tenant, &name)
-                .await
-                .map_err(explain)?;
-            print(
-                json!({"helpdesk_id": created.helpdesk.helpdesk_id, "helpdesk_token": created.helpdesk_token}),
-            );
-        }
+        AdminCommand::Tenant { command } => match command {
+            TenantCommand::Create { name } => {
+                let tenant = meta.create_tenant(&name).await?;
+                print(json!({"tenant_key": tenant.tenant_key}));
+            }
+            TenantCommand::List => {
+                let tenants: Vec<Value> = meta
+                    .tenants()
+                    .await?
+                    .into_iter()
+                    .map(|t| json!({"tenant_key": t.tenant_key, "name": t.name, "created_at": t.created_at}))
+                    .collect();
+                print(json!({ "tenants": tenants }));
+            }
+        },
+        AdminCommand::App { command } => match command {
+            AppCommand::Create {
+                tenant,
+                name,
+                kind,
+                scopes,
+            } => {
+                let kind = match kind {
+                    KindArg::Custom => AppKind::Custom,
+                    KindArg::Store => AppKind::Store,
+                };
+                let scopes: Vec<String> = scopes.iter().map(|s| s.name().to_string()).collect();
+                let created = create_app(meta, &tenant, &name, kind, &scopes)
+                    .await
+                    .map_err(explain)?;
+                print(json!({"app_id": created.app.app_id, "app_secret": created.app_secret}));
+            }
+            AppCommand::List { tenant } => {
+                let apps: Vec<Value> = meta
+                    .apps(tenant.as_deref())
+                    .await?
+                    .iter()
+                    .map(app_json)
+                    .collect();
+                print(json!({ "apps": apps }));
+            }
+            AppCommand::Show { app } => {
+                let found = meta
+                    .app(&app)
+                    .await?
+                    .ok_or_else(|| explain(StoreError::NotFound(format!("app {app:?}"))))?;
+                print(app_json(&found));
+            }
+            AppCommand::RotateSecret { app } => {
+                let app_secret = ids::app_secret();
+                meta.update_app(&app, AppChange::Secret(&secret::digest(&app_secret)))
+                    .await
+                    .map_err(explain)?;
+                print(json!({"app_id": app, "app_secret": app_secret}));
+            }
+            AppCommand::Disable { app } => {
+                meta.update_app(&app, AppChange::Disabled(true))
+                    .await
+                    .map_err(explain)?;
+                print(json!({"app_id": app, "disabled": true}));
+            }
+            AppCommand::Enable { app } => {
+                meta.update_app(&app, AppChange::Disabled(false))
+                    .await
+                    .map_err(explain)?;
+                print(json!({"app_id": app, "disabled": false}));
+            }
+            AppCommand::RevokeTokens { app } => {
+                meta.revoke_tokens(&app).await.map_err(explain)?;
+                print(json!({"app_id": app, "tokens_revoked": true}));
+            }
+        },
+        AdminCommand::Helpdesk { command } => match command {
+            HelpdeskCommand::Create { tenant, name } => {
+                let created = create_helpdesk(meta, &tenant, &name)
+                    .await
+                    .map_err(explain)?;
+                print(
+                    json!({"helpdesk_id": created.helpdesk.helpdesk_id, "helpdesk_token": created.helpdesk_token}),
+                );
+            }
+            HelpdeskCommand::List { tenant } => {
+                let helpdesks: Vec<Value> = meta
+                    .helpdesks(tenant.as_deref())
+                    .await?
+                    .iter()
+                    .map(helpdesk_json)
+                    .collect();
+                print(json!({ "helpdesks": helpdesks }));
+            }
+            HelpdeskCommand::RotateToken { helpdesk } => {
+                let helpdesk_token = ids::helpdesk_token();
+                meta.set_helpdesk_token(&helpdesk, &secret::digest(&helpdesk_token))
+                    .await
+                    .map_err(explain)?;
+                print(json!({"helpdesk_id": helpdesk, "helpdesk_token": helpdesk_token}));
+            }
+        },
         AdminCommand::Image {
             command: ImageCommand::Delete { ticket, msg, index },
         } => {
@@ -179,10 +397,35 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             print(json!({"deleted": deleted}));
         }
         AdminCommand::Keys {
-            command: KeysCommand::Rotate,
+            command: KeysCommand::Rotate { revoke },
         } => {
-            meta.rotate_signing_key().await?;
-            print(json!({"rotated": true}));
+            let key = meta.rotate_signing_key(revoke).await?;
+            print(json!({"rotated": true, "key_id": key.id, "earlier_tokens_revoked": revoke}));
+        }
+        AdminCommand::Backup { out } => {
+            let taken = backup::backup(&stores, &out, progress("backup"))
+                .await
+                .map_err(explain)?;
+            print(json!({"backup": out.display().to_string(), "copied": taken}));
+        }
+        AdminCommand::Restore { .. } => unreachable!("handled above"),
+        AdminCommand::Verify => {
+            let report = backup::verify(&stores, progress("verify")).await?;
+            for sha256 in &report.missing {
+                eprintln!("verify: missing object {sha256}");
+            }
+            for sha256 in &report.corrupt {
+                eprintln!("verify: corrupt object {sha256}");
+            }
+            let ok = report.ok();
+            print(json!({"ok": ok, "report": report}));
+            if !ok {
+                bail!(
+                    "{} missing and {} corrupt object(s), listed above: restore them from a backup, or delete their images with `helpdesk admin image delete`",
+                    report.missing.len(),
+                    report.corrupt.len()
+                );
+            }
         }
     }
     Ok(())

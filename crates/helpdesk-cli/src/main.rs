@@ -3,8 +3,11 @@
 mod admin;
 mod demo;
 mod images;
+mod logging;
+mod metrics;
 mod migrate;
 mod serve;
+mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,15 +22,18 @@ use helpdesk_store::StorageConfig;
     about = "A self-hostable, Feishu-compatible helpdesk ticket-image service"
 )]
 struct Cli {
-    #[command(flatten)]
-    storage: StorageArgs,
+    /// A TOML file of settings, keyed by long flag names with `_` for `-`
+    /// (see helpdesk.example.toml); flags and the environment override it.
+    #[arg(long, global = true, env = "HELPDESK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Where data lives; the same for `serve` and `admin`, so both can run at once.
+/// Where data lives; the same for `serve`, `admin` and `migrate`, so that
+/// they can run at once.
 #[derive(Args, Debug)]
-struct StorageArgs {
+pub struct StorageArgs {
     /// Directory for the embedded database, the image files and upload spools.
     #[arg(
         long,
@@ -36,16 +42,18 @@ struct StorageArgs {
         default_value = "./helpdesk-data"
     )]
     data_dir: PathBuf,
-    /// Metadata database URL (default: sqlite in the data dir).
+    /// Metadata database: sqlite://PATH or postgres://USER@HOST/DB (default:
+    /// helpdesk.db in the data dir).
     #[arg(long, global = true, env = "HELPDESK_DATABASE_URL")]
     database_url: Option<String>,
-    /// Blob storage URL (default: files in the data dir).
+    /// Image storage: file:///PATH or s3://BUCKET[/PREFIX] (default: blobs/
+    /// in the data dir); S3 reads the AWS_* variables.
     #[arg(long, global = true, env = "HELPDESK_BLOB_URL")]
     blob_url: Option<String>,
 }
 
 impl StorageArgs {
-    fn config(&self) -> StorageConfig {
+    pub fn config(&self) -> StorageConfig {
         StorageConfig {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
@@ -58,8 +66,11 @@ impl StorageArgs {
 enum Command {
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
-    /// Provision tenants, apps and helpdesks, and delete images. Prints one JSON object.
+    /// Provision and manage tenants, apps, helpdesks, images and signing
+    /// keys; back up, restore and verify. Prints one JSON object.
     Admin {
+        #[command(flatten)]
+        storage: StorageArgs,
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
@@ -71,7 +82,12 @@ enum Command {
     /// Copy every tenant, app, helpdesk, ticket, message, image and signing
     /// key from the backends the storage flags name to others, verifying each
     /// image's SHA-256. Interrupted, it finishes when run again.
-    Migrate(migrate::MigrateArgs),
+    Migrate {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(flatten)]
+        args: migrate::MigrateArgs,
+    },
     /// Print a shell completion script, e.g.
     /// `helpdesk completions bash > /etc/bash_completion.d/helpdesk`.
     Completions {
@@ -86,6 +102,14 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Once to find the config file, then again with its values beneath
+    // the flags and the environment.
+    if let Some(path) = Cli::parse().config {
+        if let Err(e) = settings::load(&path) {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -94,13 +118,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let storage = cli.storage.config();
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(&storage, args).await,
-            Command::Admin { command } => admin::run(&storage, command).await,
-            Command::Images { command } => images::run(command).await,
-            Command::Migrate(args) => migrate::run(&storage, args).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin { storage, command } => {
+                logging::init_for_tools();
+                admin::run(&storage.config(), command).await
+            }
+            Command::Images { command } => {
+                logging::init_for_tools();
+                images::run(command).await
+            }
+            Command::Migrate { storage, args } => {
+                logging::init_for_tools();
+                migrate::run(&storage.config(), args).await
+            }
             Command::Completions { shell } => {
                 use clap::CommandFactory;
                 clap_complete::generate(

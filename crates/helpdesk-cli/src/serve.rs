@@ -1,16 +1,18 @@
 //! `helpdesk serve`.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use helpdesk_server::{AppState, ServerConfig};
-use helpdesk_store::StorageConfig;
-use tracing_subscriber::EnvFilter;
+
+use crate::logging::{self, LogFormat};
+use crate::StorageArgs;
 
 #[derive(Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, env = "HELPDESK_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -25,6 +27,13 @@ pub struct ServeArgs {
     /// of small images); 0 turns it off.
     #[arg(long, env = "HELPDESK_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     cache_bytes: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of
+    /// their own (off by default).
+    #[arg(long, env = "HELPDESK_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// How log lines are written to stderr.
+    #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 async fn shutdown_signal() {
@@ -49,14 +58,13 @@ async fn shutdown_signal() {
     tracing::info!("stopping: finishing in-flight requests");
 }
 
-pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+pub async fn run(args: ServeArgs) -> Result<()> {
+    logging::init_for_server(args.log_format);
+    let storage = &args.storage.config();
+    let metrics = match args.metrics_listen {
+        Some(addr) => Some(crate::metrics::start(addr).await?),
+        None => None,
+    };
     let stores = helpdesk_store::open(storage)
         .await
         .with_context(|| format!("opening storage in {}", storage.data_dir.display()))?;
@@ -82,6 +90,8 @@ pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
         ServerConfig {
             max_image_bytes: args.max_image_bytes,
             cache_bytes: args.cache_bytes,
+            json_log: args.log_format == LogFormat::Json,
+            metrics: metrics.is_some(),
         },
     )
     .await?;
@@ -101,7 +111,10 @@ pub async fn run(storage: &StorageConfig, args: ServeArgs) -> Result<()> {
             .context("provisioning the demo")?;
         println!("{}", crate::demo::curl_session(&demo));
     }
-    // Scripts and tests wait for this line to learn the address.
+    // Scripts and tests wait for these lines to learn the addresses.
+    if let Some(addr) = metrics {
+        println!("helpdesk metrics on http://{addr}/metrics");
+    }
     println!("helpdesk listening on {base_url}");
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
     helpdesk_server::serve(listener, helpdesk_server::router(state), shutdown_signal()).await?;

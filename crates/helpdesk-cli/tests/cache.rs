@@ -107,21 +107,124 @@ async fn a_revoked_token_is_refused_within_a_second_while_its_download_is_cached
     w.server.terminate();
 }
 
+/// The Feishu code the token endpoint answers for these credentials.
+async fn token_code(base: &str, app_id: &str, app_secret: &str) -> i64 {
+    let res: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{base}/open-apis/auth/v3/tenant_access_token/internal"
+        ))
+        .json(&serde_json::json!({"app_id": app_id, "app_secret": app_secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res["code"].as_i64().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rotated_key_is_refused_within_a_second_and_new_tokens_work_without_a_restart() {
+async fn key_rotation_keeps_earlier_tokens_and_a_revoking_one_refuses_them_within_a_second() {
+    let p = Posted::new(&[], png(6, 5_000)).await;
+    let base = p.server.base.clone();
+    let rotated = admin(p.data(), &["keys", "rotate"]);
+    assert_eq!(s(&rotated["key_id"]), "0001");
+    // The running server signs new tokens with the new key...
+    within(Duration::from_secs(1), "new key used", || async {
+        Caller::of(&p.party, &base)
+            .await
+            .token
+            .starts_with("t-0001.")
+    })
+    .await;
+    // ...and still accepts the token signed before.
+    let (status, _, _, body) = p.image().await;
+    assert_eq!(status, 200, "a token of the earlier key still works");
+    assert!(body == p.bytes);
+    let second = Caller::of(&p.party, &base).await;
+
+    admin(p.data(), &["keys", "rotate", "--revoke"]);
+    within(Duration::from_secs(1), "revoking rotation seen", || async {
+        p.code().await == 99991663
+    })
+    .await;
+    let (_, code, _, _) = second.image(&base, &p.ticket, &p.msg).await;
+    assert_eq!(code, 99991663, "every earlier key's tokens are refused");
+    let third = Caller::of(&p.party, &base).await;
+    assert!(third.token.starts_with("t-0002."), "{}", third.token);
+    let (status, _, _, _) = third.image(&base, &p.ticket, &p.msg).await;
+    assert_eq!(status, 200);
+    p.server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_app_gets_no_token_and_its_cached_downloads_are_refused_within_a_second() {
     let w = warm().await;
-    admin(w.data(), &["keys", "rotate"]);
-    within(Duration::from_secs(1), "rotation seen", || async {
+    let base = w.server.base.clone();
+    let app = &w.party.app_id;
+    let shown = admin(w.data(), &["app", "show", "--app", app]);
+    assert_eq!(shown["disabled"], false);
+    admin(w.data(), &["app", "disable", "--app", app]);
+    within(Duration::from_secs(1), "disable seen", || async {
         w.code().await == 99991663
     })
     .await;
-    // The running server signs and accepts with the new key.
-    let fresh = Caller::of(&w.party, &w.server.base).await;
-    assert_ne!(fresh.token, w.caller.token);
-    let (status, code, _, _) = fresh.image(&w.server.base, &w.ticket, &w.msg).await;
-    // The bytes were taken out of storage: the fresh token gets past
-    // authentication and reaches the (now uncached) missing object.
-    assert_eq!((status, code), (500, 155000));
+    assert_eq!(token_code(&base, app, &w.party.app_secret).await, 10014);
+    assert_eq!(
+        admin(w.data(), &["app", "show", "--app", app])["disabled"],
+        true
+    );
+
+    admin(w.data(), &["app", "enable", "--app", app]);
+    within(Duration::from_secs(1), "enable seen", || async {
+        token_code(&base, app, &w.party.app_secret).await == 0
+    })
+    .await;
+    // The token it held works again (its bytes are gone: past the checks,
+    // the download reaches the missing object).
+    assert_eq!(w.code().await, 155000);
+    w.server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_secret_and_a_rotated_helpdesk_token_replace_the_old_ones_at_once() {
+    let w = warm().await;
+    let base = w.server.base.clone();
+    let app = &w.party.app_id;
+    let new = admin(w.data(), &["app", "rotate-secret", "--app", app]);
+    let new_secret = s(&new["app_secret"]).to_string();
+    assert_ne!(new_secret, w.party.app_secret);
+    assert_eq!(token_code(&base, app, &w.party.app_secret).await, 10014);
+    assert_eq!(token_code(&base, app, &new_secret).await, 0);
+    // Tokens issued before stay valid: from the cache (0), or past every
+    // check to the missing bytes (155000) once the change cleared it.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(w.code().await, 155000);
+
+    let rotated = admin(
+        w.data(),
+        &[
+            "helpdesk",
+            "rotate-token",
+            "--helpdesk",
+            &w.party.helpdesk_id,
+        ],
+    );
+    within(
+        Duration::from_secs(1),
+        "old helpdesk credential refused",
+        || async { w.code().await == 154003 },
+    )
+    .await;
+    let mut party = w.party.clone();
+    party.helpdesk_token = s(&rotated["helpdesk_token"]).to_string();
+    party.app_secret = new_secret;
+    let caller = Caller::of(&party, &base).await;
+    let (_, code, _, _) = caller.image(&base, &w.ticket, &w.msg).await;
+    assert_eq!(
+        code, 155000,
+        "the new credential passes (the bytes are gone)"
+    );
     w.server.terminate();
 }
 

@@ -67,7 +67,7 @@ async fn admin_provisions_and_deletes_while_the_server_runs_and_sigterm_drains()
             "weird",
         ],
     );
-    assert!(err.contains("custom or store"), "{err}");
+    assert!(err.contains("possible values: custom, store"), "{err}");
 
     let http = reqwest::Client::new();
     let token = http

@@ -238,10 +238,10 @@ async fn a_migration_killed_midway_then_rerun_moves_everything_and_keeps_credent
 
     let dest_dir = tempfile::tempdir().unwrap();
     let dest = helpdesk_testkit::storage_on(&pg_s3, dest_dir.path());
-    let migrate_args: Vec<String> = helpdesk_testkit::config_args(&source)
+    let migrate_args: Vec<String> = ["migrate".to_string()]
         .into_iter()
+        .chain(helpdesk_testkit::config_args(&source))
         .chain([
-            "migrate".into(),
             "--to-database-url".into(),
             dest.database_url.clone().unwrap(),
             "--to-blob-url".into(),

@@ -61,10 +61,10 @@ impl Presented {
             .map_or("", |c| c.helpdesk_id.as_str())
     }
 
-    /// The app, if it still exists and has not revoked this token.
+    /// The app, if it still exists, is enabled and has not revoked this token.
     fn judge_app(&self, app: Option<App>) -> Result<App, Failure> {
         match app {
-            Some(app) if self.claims.issued_at >= app.tokens_not_before => Ok(app),
+            Some(app) if self.claims.issued_at >= app.tokens_not_before && !app.disabled => Ok(app),
             _ => Err(ApiError::InvalidToken.into()),
         }
     }

@@ -101,9 +101,13 @@ impl DownloadCache {
     /// The decision for `key`, if one of the current generation is kept and
     /// a token issued at `issued_at` is not revoked by it.
     pub fn get(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
-        let entry = self.entries.as_ref()?.get(key)?;
-        (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
-            .then_some(entry.decided)
+        let entries = self.entries.as_ref()?;
+        let found = entries.get(key).and_then(|entry| {
+            (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
+                .then_some(entry.decided)
+        });
+        crate::metrics::cache(found.is_some());
+        found
     }
 
     /// The generation to tag a decision with: read before its lookup.

@@ -10,6 +10,7 @@ mod auth;
 mod cache;
 mod handlers;
 mod logid;
+mod metrics;
 mod query;
 mod response;
 mod router;
@@ -17,6 +18,7 @@ mod serve;
 mod state;
 
 pub use logid::LogId;
+pub use metrics::describe_metrics;
 pub use router::router;
 pub use serve::serve;
 pub use state::{AppState, ServerConfig};

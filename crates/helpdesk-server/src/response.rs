@@ -112,13 +112,49 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     Failure(ApiError::Internal).into_response()
 }
 
+/// What the envelope reports besides the text access line: chosen at start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observe {
+    /// Access lines as JSON objects (with route and app id).
+    pub json_log: bool,
+    /// Count requests for Prometheus.
+    pub metrics: bool,
+}
+
+impl Observe {
+    /// True when the route a request matched must be known.
+    pub fn needs_route(self) -> bool {
+        self.json_log || self.metrics
+    }
+}
+
+/// The route pattern a request matched, put on its response by
+/// `router::tag_route`.
+#[derive(Debug, Clone, Copy)]
+pub struct Route(pub &'static str);
+
 /// Gives the request its log id, writes error bodies, sets `X-Tt-Logid`, and
-/// logs one line per request.
-pub async fn envelope(mut req: Request, next: Next) -> Response {
+/// logs (and counts) one line per request.
+pub async fn envelope(
+    axum::extract::State(observe): axum::extract::State<Observe>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let log_id = LogId::new();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    // The app a JSON line names: as the token says, before it is checked
+    // (the line's code tells whether it was accepted).
+    let app_id = if observe.json_log {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(helpdesk_core::auth::bearer)
+            .and_then(helpdesk_store::tokens::claimed_app_id)
+    } else {
+        None
+    };
     req.extensions_mut().insert(log_id.clone());
     let span = tracing::info_span!("request", log_id = %log_id);
     let mut res = next.run(req).instrument(span).await;
@@ -133,15 +169,29 @@ pub async fn envelope(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(log_id.as_str()) {
         res.headers_mut().insert(LOG_ID_HEADER, v);
     }
+    let status = res.status().as_u16();
+    let took = started.elapsed();
+    if observe.needs_route() {
+        let route = res.extensions().get::<Route>().map_or("unmatched", |r| r.0);
+        if observe.metrics {
+            crate::metrics::request(route, status, code, took);
+        }
+        if observe.json_log && access_log::enabled() {
+            access_log::write_json(
+                &log_id,
+                &method,
+                route,
+                &path,
+                status,
+                code,
+                app_id.as_deref(),
+                took,
+            );
+            return res;
+        }
+    }
     if access_log::enabled() {
-        access_log::write(
-            &log_id,
-            &method,
-            &path,
-            res.status().as_u16(),
-            code,
-            started.elapsed(),
-        );
+        access_log::write(&log_id, &method, &path, status, code, took);
     }
     res
 }

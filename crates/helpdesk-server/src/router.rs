@@ -4,8 +4,46 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{messages, probes, ticket_images, tickets, token, upload};
-use crate::response::{envelope, not_found, panic_response};
+use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
+
+const TENANT_TOKEN: &str = "/open-apis/auth/v3/tenant_access_token/internal";
+const APP_TOKEN: &str = "/open-apis/auth/v3/app_access_token/internal";
+const IMAGES: &str = "/open-apis/im/v1/images";
+const START_SERVICE: &str = "/open-apis/helpdesk/v1/start_service";
+const TICKET: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}";
+const MESSAGES: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages";
+const TICKET_IMAGES: &str = "/open-apis/helpdesk/v1/ticket_images";
+const HEALTHZ: &str = "/healthz";
+const READYZ: &str = "/readyz";
+/// Every route, so that a matched path becomes a `&'static str` label.
+const ROUTES: [&str; 9] = [
+    TENANT_TOKEN,
+    APP_TOKEN,
+    IMAGES,
+    START_SERVICE,
+    TICKET,
+    MESSAGES,
+    TICKET_IMAGES,
+    HEALTHZ,
+    READYZ,
+];
+
+/// Puts the route pattern the request matched on its response.
+async fn tag_route(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .and_then(|m| ROUTES.iter().find(|r| **r == m.as_str()).copied());
+    let mut res = next.run(req).await;
+    if let Some(route) = route {
+        res.extensions_mut().insert(Route(route));
+    }
+    res
+}
 
 /// Multipart framing and the `image_type` part, on top of the image itself.
 const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
@@ -14,40 +52,31 @@ const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let upload_limit =
         (state.limits.max_bytes + UPLOAD_OVERHEAD + helpdesk_store::DRAIN_LIMIT) as usize;
-    Router::new()
+    let observe = state.observe;
+    let mut routes = Router::new()
+        .route(TENANT_TOKEN, post(token::tenant_access_token))
+        .route(APP_TOKEN, post(token::app_access_token))
         .route(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            post(token::tenant_access_token),
-        )
-        .route(
-            "/open-apis/auth/v3/app_access_token/internal",
-            post(token::app_access_token),
-        )
-        .route(
-            "/open-apis/im/v1/images",
+            IMAGES,
             post(upload::upload_image).layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route(START_SERVICE, post(tickets::start_service))
+        .route(TICKET, get(tickets::get_ticket))
         .route(
-            "/open-apis/helpdesk/v1/start_service",
-            post(tickets::start_service),
-        )
-        .route(
-            "/open-apis/helpdesk/v1/tickets/{ticket_id}",
-            get(tickets::get_ticket),
-        )
-        .route(
-            "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages",
+            MESSAGES,
             get(messages::list_messages).post(messages::create_message),
         )
-        .route(
-            "/open-apis/helpdesk/v1/ticket_images",
-            get(ticket_images::ticket_image),
-        )
-        .route("/healthz", get(probes::healthz))
-        .route("/readyz", get(probes::readyz))
+        .route(TICKET_IMAGES, get(ticket_images::ticket_image))
+        .route(HEALTHZ, get(probes::healthz))
+        .route(READYZ, get(probes::readyz));
+    // Only when something reports it: one more layer on the hot path.
+    if observe.needs_route() {
+        routes = routes.route_layer(axum::middleware::from_fn(tag_route));
+    }
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn(envelope))
+        .layer(axum::middleware::from_fn_with_state(observe, envelope))
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use helpdesk_store::tokens::TokenSigner;
 use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
 
 use crate::cache::{DownloadCache, POLL_EVERY};
+use crate::response::Observe;
 
 /// What the operator can tune.
 #[derive(Debug, Clone)]
@@ -14,6 +15,10 @@ pub struct ServerConfig {
     pub max_image_bytes: u64,
     /// Memory the download cache may hold, in bytes; 0 turns it off.
     pub cache_bytes: u64,
+    /// Access lines as JSON objects.
+    pub json_log: bool,
+    /// Count requests for a metrics recorder the caller installed.
+    pub metrics: bool,
 }
 
 impl Default for ServerConfig {
@@ -21,6 +26,8 @@ impl Default for ServerConfig {
         ServerConfig {
             max_image_bytes: 10 * 1024 * 1024,
             cache_bytes: 64 * 1024 * 1024,
+            json_log: false,
+            metrics: false,
         }
     }
 }
@@ -33,10 +40,11 @@ pub struct Inner {
     pub meta: Arc<dyn MetadataStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub tmp_dir: PathBuf,
-    /// The token signer of the current signing key, swapped when it rotates.
+    /// The token signer of the current signing keys, swapped when they rotate.
     pub tokens: ArcSwap<TokenSigner>,
     pub limits: IngestLimits,
     pub cache: DownloadCache,
+    pub observe: Observe,
 }
 
 impl std::ops::Deref for AppState {
@@ -47,11 +55,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Loads the token-signing key, which is the same for every process that
+    /// Loads the token-signing keys, which are the same for every process that
     /// shares the database, and starts watching the store for changes made
     /// elsewhere (see `cache`).
     pub async fn new(stores: Stores, config: ServerConfig) -> helpdesk_store::Result<AppState> {
-        let key = stores.meta.signing_key().await?;
+        let keys = stores.meta.signing_keys().await?;
         let generation = stores.meta.generation().await?;
         let cache = DownloadCache::new(config.cache_bytes);
         cache.observe(Some(generation));
@@ -59,11 +67,15 @@ impl AppState {
             meta: stores.meta,
             blobs: stores.blobs,
             tmp_dir: stores.tmp_dir,
-            tokens: ArcSwap::from_pointee(TokenSigner::new(key)),
+            tokens: ArcSwap::from_pointee(TokenSigner::new(keys)),
             limits: IngestLimits {
                 max_bytes: config.max_image_bytes,
             },
             cache,
+            observe: Observe {
+                json_log: config.json_log,
+                metrics: config.metrics,
+            },
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
         Ok(state)
@@ -71,7 +83,7 @@ impl AppState {
 }
 
 /// Polls the store's change counter until the state is dropped; when it
-/// moves, the cache is dropped and the signing key read again.
+/// moves, the cache is dropped and the signing keys read again.
 async fn watch(state: Weak<Inner>) {
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -86,9 +98,9 @@ async fn watch(state: Weak<Inner>) {
             }
         };
         if state.cache.observe(generation) && generation.is_some() {
-            match state.meta.signing_key().await {
-                Ok(key) => state.tokens.store(Arc::new(TokenSigner::new(key))),
-                Err(e) => tracing::warn!(error = %e, "cannot reload the signing key"),
+            match state.meta.signing_keys().await {
+                Ok(keys) => state.tokens.store(Arc::new(TokenSigner::new(keys))),
+                Err(e) => tracing::warn!(error = %e, "cannot reload the signing keys"),
             }
         }
     }

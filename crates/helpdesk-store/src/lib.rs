@@ -9,6 +9,7 @@
 #[macro_use]
 mod sql;
 
+pub mod backup;
 mod blobs;
 pub mod cleanup;
 mod config;
@@ -84,16 +85,24 @@ pub type BlobStream = BoxStream<'static, std::io::Result<Bytes>>;
 /// locks from its single writer; PostgreSQL from `FOR SHARE` / `FOR UPDATE`.
 #[async_trait]
 pub trait MetadataStore: Send + Sync + 'static {
-    /// The key that signs access tokens; created on first use, then the same
-    /// for every process and replica sharing this database.
-    async fn signing_key(&self) -> Result<Vec<u8>>;
-    /// Replaces the signing key: every token issued before is refused.
-    async fn rotate_signing_key(&self) -> Result<()>;
+    /// The keys that sign and verify access tokens (see `tokens`): the first
+    /// is made on first use, then they are the same for every process and
+    /// replica sharing this database.
+    async fn signing_keys(&self) -> Result<Vec<tokens::SigningKey>>;
+    /// Adds a key that signs every new token and returns it. Earlier keys
+    /// stay while tokens they signed may be alive, unless `revoke`: then they
+    /// go, and every token issued before is refused.
+    async fn rotate_signing_key(&self, revoke: bool) -> Result<tokens::SigningKey>;
     /// A counter that every write which can make a cached decision wrong
-    /// (`rotate_signing_key`, `revoke_tokens`, `delete_message_images`)
+    /// (`rotate_signing_key`, `revoke_tokens`, `update_app`,
+    /// `set_helpdesk_token`, `delete_message_images`)
     /// moves, in its own transaction: a process that caches what it read
     /// polls this and drops its caches when it changes.
     async fn generation(&self) -> Result<i64>;
+    /// Writes a consistent copy of the whole database to a new SQLite file
+    /// at `path` while other writers go on (`backup`); only the embedded
+    /// backend can.
+    async fn snapshot_into(&self, path: &Path) -> Result<()>;
     /// Answers when the database can be read (for readiness probes).
     async fn check(&self) -> Result<()>;
 
@@ -109,6 +118,17 @@ pub trait MetadataStore: Send + Sync + 'static {
     ) -> Result<Option<(App, Option<Helpdesk>)>>;
     /// Refuses every token issued to the app until now.
     async fn revoke_tokens(&self, app_id: &str) -> Result<()>;
+    /// Every tenant, oldest first.
+    async fn tenants(&self) -> Result<Vec<records::TenantRow>>;
+    /// Every app, or a tenant's, oldest first.
+    async fn apps(&self, tenant_key: Option<&str>) -> Result<Vec<App>>;
+    /// Every helpdesk, or a tenant's, oldest first.
+    async fn helpdesks(&self, tenant_key: Option<&str>) -> Result<Vec<Helpdesk>>;
+    /// Changes an app's secret or whether it is disabled, and moves the
+    /// change counter so that running servers see it.
+    async fn update_app(&self, app_id: &str, change: AppChange<'_>) -> Result<()>;
+    /// Replaces a helpdesk's token; the old credential stops working.
+    async fn set_helpdesk_token(&self, helpdesk_id: &str, token_sha256: &str) -> Result<()>;
     async fn create_helpdesk(
         &self,
         tenant_key: &str,

@@ -7,13 +7,14 @@
 //! over a finished destination copies nothing. The source is only read.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::records::{BlobRow, Record, RecordKind};
-use crate::{Result, StoreError, Stores};
+use crate::records::{Record, RecordKind};
+use crate::{BlobStore, Result, StoreError, Stores};
 
 /// Rows a page of the copy carries.
 const PAGE: u32 = 500;
@@ -61,7 +62,15 @@ pub async fn migrate(
                     if objects.source % OBJECTS_PER_REPORT == 0 {
                         progress("objects", objects.source);
                     }
-                    match copy_object(from, to, blob).await {
+                    match copy_object(
+                        from.blobs.as_ref(),
+                        to.blobs.as_ref(),
+                        &to.tmp_dir,
+                        &blob.sha256,
+                        blob.size as u64,
+                    )
+                    .await
+                    {
                         Ok(copied) => objects.copied += u64::from(copied),
                         Err(e) => {
                             // The row stays behind with its object: a re-run retries.
@@ -83,32 +92,37 @@ pub async fn migrate(
     Ok(report)
 }
 
-/// Makes the destination hold the blob's bytes, verified; true when it had
-/// to copy them.
-async fn copy_object(from: &Stores, to: &Stores, blob: &BlobRow) -> Result<bool> {
-    if to.blobs.stat(&blob.sha256).await? == Some(blob.size as u64)
-        && digest(to, &blob.sha256).await? == blob.sha256
-    {
+/// Makes `to` hold the object `sha256` of `size` bytes from `from`,
+/// verified by its SHA-256 (spooled in `spool_dir`); true when it had to
+/// copy it. `StoreError::NotFound` when `from` does not have it.
+pub(crate) async fn copy_object(
+    from: &dyn BlobStore,
+    to: &dyn BlobStore,
+    spool_dir: &Path,
+    sha256: &str,
+    size: u64,
+) -> Result<bool> {
+    if to.stat(sha256).await? == Some(size) && digest(to, sha256).await? == sha256 {
         return Ok(false);
     }
-    let spool = to.tmp_dir.join(format!("migrate-{}", blob.sha256));
+    let spool = spool_dir.join(format!("copy-{sha256}"));
     let result = async {
         let mut file = tokio::fs::File::create(&spool).await?;
         let mut hasher = Sha256::new();
-        let mut stream = from.blobs.get(&blob.sha256).await?;
+        let mut stream = from.get(sha256).await?;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             hasher.update(&chunk);
             file.write_all(&chunk).await?;
         }
         file.flush().await?;
-        if hex::encode(hasher.finalize()) != blob.sha256 {
+        if hex::encode(hasher.finalize()) != sha256 {
             return Err(StoreError::Invalid(
                 "the source's bytes do not match their SHA-256".into(),
             ));
         }
-        to.blobs.put_file(&blob.sha256, &spool).await?;
-        if digest(to, &blob.sha256).await? != blob.sha256 {
+        to.put_file(sha256, &spool).await?;
+        if digest(to, sha256).await? != sha256 {
             return Err(StoreError::Invalid(
                 "the copy at the destination does not match its SHA-256".into(),
             ));
@@ -121,9 +135,9 @@ async fn copy_object(from: &Stores, to: &Stores, blob: &BlobRow) -> Result<bool>
 }
 
 /// The SHA-256 of an object as the store serves it.
-async fn digest(stores: &Stores, sha256: &str) -> Result<String> {
+pub(crate) async fn digest(blobs: &dyn BlobStore, sha256: &str) -> Result<String> {
     let mut hasher = Sha256::new();
-    let mut stream = stores.blobs.get(sha256).await?;
+    let mut stream = blobs.get(sha256).await?;
     while let Some(chunk) = stream.next().await {
         hasher.update(&chunk?);
     }

@@ -50,6 +50,16 @@ pub struct App {
     pub secret_sha256: String,
     /// Tokens issued before this second are refused.
     pub tokens_not_before: i64,
+    /// A disabled app gets no tokens, and those it holds are refused.
+    pub disabled: bool,
+}
+
+/// What `MetadataStore::update_app` changes.
+#[derive(Debug, Clone, Copy)]
+pub enum AppChange<'a> {
+    /// The SHA-256 of a new secret.
+    Secret(&'a str),
+    Disabled(bool),
 }
 
 #[derive(Debug, Clone)]

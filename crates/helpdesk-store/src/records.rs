@@ -85,6 +85,7 @@ pub struct AppRow {
     pub scopes: String,
     pub secret_sha256: String,
     pub tokens_not_before: i64,
+    pub disabled_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -200,6 +201,7 @@ impl TryFrom<AppRow> for App {
             name: r.name,
             secret_sha256: r.secret_sha256,
             tokens_not_before: r.tokens_not_before,
+            disabled: r.disabled_at.is_some(),
         })
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! A backend type using it has `pool: sqlx::Pool<DB>` and inherent methods
 //! `async fn write(&self) -> Result<sqlx::Transaction<'static, DB>>`,
-//! `fn still_there(&self) -> Result<()>` (for readiness, beyond a query) and
+//! `fn still_there(&self) -> Result<()>` (for readiness, beyond a query),
+//! `async fn snapshot(&self, path) -> Result<()>` (see `snapshot_into`) and
 //! `async fn download_row(&self, sql, [app_id, helpdesk_id, ticket_id, msg], index)
 //! -> Result<Option<DownloadRow>>` (the hot path's one statement, which a
 //! backend may run its own way).
@@ -15,7 +16,7 @@
 /// Columns of `AppRow`, for statements that read an app.
 macro_rules! app_columns {
     () => {
-        "a.app_id, a.tenant_key, a.name, a.kind, a.scopes, a.secret_sha256, a.tokens_not_before, a.created_at"
+        "a.app_id, a.tenant_key, a.name, a.kind, a.scopes, a.secret_sha256, a.tokens_not_before, a.disabled_at, a.created_at"
     };
 }
 
@@ -76,6 +77,19 @@ macro_rules! sql_metadata_store {
             key
         }
 
+        /// Signing keys from their rows, oldest first, with when each was made.
+        fn signing_keys(rows: Vec<ServerKeyRow>) -> Vec<(tokens::SigningKey, i64)> {
+            let mut keys: Vec<(tokens::SigningKey, i64)> = rows
+                .into_iter()
+                .filter_map(|r| {
+                    let id = r.name.strip_prefix("token-signing.")?.to_string();
+                    Some((tokens::SigningKey { id, key: r.value }, r.created_at))
+                })
+                .collect();
+            keys.sort_by(|(a, _), (b, _)| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
+            keys
+        }
+
         /// The write lock on an unreferenced blob row (see `BlobClaim`).
         struct Claim {
             tx: sqlx::Transaction<'static, $db>,
@@ -120,8 +134,8 @@ macro_rules! sql_metadata_store {
                     .bind(r.created_at),
                     Record::App(r) => sqlx::query(
                         "INSERT INTO apps (app_id, tenant_key, name, kind, scopes, secret_sha256,
-                                           tokens_not_before, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                                           tokens_not_before, disabled_at, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                     )
                     .bind(&r.app_id)
                     .bind(&r.tenant_key)
@@ -130,6 +144,7 @@ macro_rules! sql_metadata_store {
                     .bind(&r.scopes)
                     .bind(&r.secret_sha256)
                     .bind(r.tokens_not_before)
+                    .bind(r.disabled_at)
                     .bind(r.created_at),
                     Record::Helpdesk(r) => sqlx::query(
                         "INSERT INTO helpdesks (helpdesk_id, tenant_key, name, token_sha256, created_at)
@@ -212,38 +227,69 @@ macro_rules! sql_metadata_store {
 
         #[async_trait]
         impl MetadataStore for $store {
-            async fn signing_key(&self) -> Result<Vec<u8>> {
+            async fn signing_keys(&self) -> Result<Vec<tokens::SigningKey>> {
                 // Two processes starting at once both insert; one wins, both read it.
+                let first = format!("{SIGNING_KEY}.{}", tokens::FIRST_KEY_ID);
                 sqlx::query(
-                    "INSERT INTO server_keys (name, value, created_at) VALUES ($1, $2, $3)
+                    "INSERT INTO server_keys (name, value, created_at)
+                     SELECT $1, $2, $3 WHERE NOT EXISTS
+                       (SELECT 1 FROM server_keys WHERE name LIKE 'token-signing.%')
                      ON CONFLICT (name) DO NOTHING",
                 )
-                .bind(SIGNING_KEY)
+                .bind(&first)
                 .bind(new_key())
                 .bind(now())
                 .execute(&self.pool)
                 .await?;
-                let row = sqlx::query("SELECT value FROM server_keys WHERE name = $1")
-                    .bind(SIGNING_KEY)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(row.try_get("value")?)
+                let rows: Vec<ServerKeyRow> =
+                    sqlx::query_as("SELECT * FROM server_keys WHERE name LIKE 'token-signing.%'")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(signing_keys(rows).into_iter().map(|(k, _)| k).collect())
             }
 
-            async fn rotate_signing_key(&self) -> Result<()> {
+            async fn rotate_signing_key(&self, revoke: bool) -> Result<tokens::SigningKey> {
                 let mut tx = self.write().await?;
-                sqlx::query(
-                    "INSERT INTO server_keys (name, value, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
-                )
-                .bind(SIGNING_KEY)
-                .bind(new_key())
-                .bind(now())
-                .execute(&mut *tx)
+                let rows: Vec<ServerKeyRow> = sqlx::query_as(concat!(
+                    "SELECT * FROM server_keys WHERE name LIKE 'token-signing.%' ",
+                    $for_update
+                ))
+                .fetch_all(&mut *tx)
                 .await?;
+                let keys = signing_keys(rows);
+                let next = keys
+                    .last()
+                    .and_then(|(k, _)| k.id.parse::<u64>().ok())
+                    .map_or(0, |n| n + 1);
+                let key = tokens::SigningKey {
+                    id: format!("{next:04}"),
+                    key: new_key(),
+                };
+                let now = now();
+                // Without --revoke, a key stays while a token it signed can
+                // be alive: until its successor is older than a token's life.
+                for (i, (old, _)) in keys.iter().enumerate() {
+                    let superseded_at = keys.get(i + 1).map_or(now, |(_, at)| *at);
+                    if revoke || superseded_at + tokens::TOKEN_LIFETIME < now {
+                        sqlx::query("DELETE FROM server_keys WHERE name = $1")
+                            .bind(format!("{SIGNING_KEY}.{}", old.id))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                sqlx::query("INSERT INTO server_keys (name, value, created_at) VALUES ($1, $2, $3)")
+                    .bind(format!("{SIGNING_KEY}.{}", key.id))
+                    .bind(&key.key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(BUMP).execute(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(key)
+            }
+
+            async fn snapshot_into(&self, path: &std::path::Path) -> Result<()> {
+                self.snapshot(path).await
             }
 
             async fn check(&self) -> Result<()> {
@@ -281,6 +327,7 @@ macro_rules! sql_metadata_store {
                     scopes: new.scopes.to_vec(),
                     secret_sha256: new.secret_sha256.to_string(),
                     tokens_not_before: 0,
+                    disabled: false,
                 };
                 // Inserted only if the tenant exists, in one statement.
                 let done = sqlx::query(
@@ -342,6 +389,74 @@ macro_rules! sql_metadata_store {
                     .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound(format!("app {app_id:?}")));
+                }
+                sqlx::query(BUMP).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tenants(&self) -> Result<Vec<TenantRow>> {
+                Ok(sqlx::query_as("SELECT * FROM tenants ORDER BY created_at, tenant_key")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn apps(&self, tenant_key: Option<&str>) -> Result<Vec<App>> {
+                let rows: Vec<AppRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    app_columns!(),
+                    " FROM apps a WHERE $1 IS NULL OR a.tenant_key = $1 ORDER BY a.created_at, a.app_id"
+                ))
+                .bind(tenant_key)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(App::try_from).collect()
+            }
+
+            async fn helpdesks(&self, tenant_key: Option<&str>) -> Result<Vec<Helpdesk>> {
+                let rows: Vec<HelpdeskRow> = sqlx::query_as(
+                    "SELECT * FROM helpdesks WHERE $1 IS NULL OR tenant_key = $1
+                     ORDER BY created_at, helpdesk_id",
+                )
+                .bind(tenant_key)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Helpdesk::from).collect())
+            }
+
+            async fn update_app(&self, app_id: &str, change: AppChange<'_>) -> Result<()> {
+                let mut tx = self.write().await?;
+                let query = match change {
+                    AppChange::Secret(sha256) => {
+                        sqlx::query("UPDATE apps SET secret_sha256 = $2 WHERE app_id = $1").bind(app_id).bind(sha256)
+                    }
+                    AppChange::Disabled(true) => sqlx::query(
+                        "UPDATE apps SET disabled_at = COALESCE(disabled_at, $2) WHERE app_id = $1",
+                    )
+                    .bind(app_id)
+                    .bind(now()),
+                    AppChange::Disabled(false) => {
+                        sqlx::query("UPDATE apps SET disabled_at = NULL WHERE app_id = $1").bind(app_id)
+                    }
+                };
+                let done = query.execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("app {app_id:?}")));
+                }
+                sqlx::query(BUMP).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_helpdesk_token(&self, helpdesk_id: &str, token_sha256: &str) -> Result<()> {
+                let mut tx = self.write().await?;
+                let done = sqlx::query("UPDATE helpdesks SET token_sha256 = $1 WHERE helpdesk_id = $2")
+                    .bind(token_sha256)
+                    .bind(helpdesk_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("helpdesk {helpdesk_id:?}")));
                 }
                 sqlx::query(BUMP).execute(&mut *tx).await?;
                 tx.commit().await?;

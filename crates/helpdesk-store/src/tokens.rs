@@ -2,9 +2,10 @@
 //! derived from a key every process shares, so that they stay valid across
 //! restarts and replicas for their whole announced lifetime.
 //!
-//! A token is `t-` (tenant) or `a-` (app), then base64url of
-//! `app_id:issued_at:expires_at`, a dot, and base64url of the HMAC-SHA256 of
-//! the kind and that payload.
+//! A token is `t-` (tenant) or `a-` (app), then the id of the key that signed
+//! it, a dot, base64url of `app_id:issued_at:expires_at`, a dot, and base64url
+//! of the HMAC-SHA256 of the kind, the key id and that payload. Tokens made
+//! before keys had ids carry none, and are checked with the first key.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -47,9 +48,28 @@ pub struct Claims {
     pub expires_at: i64,
 }
 
+/// A signing key and its id, as the metadata store keeps them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// Four or more digits; the highest id signs new tokens.
+    pub id: String,
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({}, ..)", self.id)
+    }
+}
+
+/// The id tokens without one were signed with: the first key.
+pub const FIRST_KEY_ID: &str = "0000";
+
+/// Signs with the newest key and verifies with any key still kept.
 #[derive(Clone)]
 pub struct TokenSigner {
-    key: Vec<u8>,
+    /// Oldest first; never empty.
+    keys: Vec<SigningKey>,
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -59,15 +79,31 @@ impl std::fmt::Debug for TokenSigner {
 }
 
 impl TokenSigner {
-    pub fn new(key: Vec<u8>) -> TokenSigner {
-        TokenSigner { key }
+    /// `keys` in any order; the highest id signs. None at all is a bug of the
+    /// caller's (the store always makes one).
+    pub fn new(mut keys: Vec<SigningKey>) -> TokenSigner {
+        assert!(!keys.is_empty(), "a token signer needs a key");
+        keys.sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
+        TokenSigner { keys }
     }
 
-    fn mac(&self, kind: TokenKind, payload: &str) -> Hmac<Sha256> {
+    /// The id of the key new tokens are signed with.
+    pub fn current_id(&self) -> &str {
+        &self.keys[self.keys.len() - 1].id
+    }
+
+    fn key(&self, id: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+
+    fn mac(key: &SigningKey, kind: TokenKind, payload: &str) -> Hmac<Sha256> {
         // HMAC takes keys of any length; new_from_slice cannot fail for it.
         let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+            <Hmac<Sha256> as Mac>::new_from_slice(&key.key).unwrap_or_else(|_| unreachable!());
         mac.update(kind.prefix().as_bytes());
+        if key.id != FIRST_KEY_ID {
+            mac.update(key.id.as_bytes());
+        }
         mac.update(payload.as_bytes());
         mac
     }
@@ -75,14 +111,16 @@ impl TokenSigner {
     /// The token for `app_id` now. Tokens issued before `not_before` (a
     /// revocation) are refused, so a new one never starts before it.
     pub fn issue(&self, kind: TokenKind, app_id: &str, not_before: i64, now: i64) -> Issued {
+        let key = &self.keys[self.keys.len() - 1];
         let issued_at = (now - now.rem_euclid(REISSUE_EVERY)).max(not_before);
         let expires_at = issued_at + TOKEN_LIFETIME;
         let payload = format!("{app_id}:{issued_at}:{expires_at}");
-        let sig = self.mac(kind, &payload).finalize().into_bytes();
+        let sig = Self::mac(key, kind, &payload).finalize().into_bytes();
         Issued {
             token: format!(
-                "{}{}.{}",
+                "{}{}.{}.{}",
                 kind.prefix(),
+                key.id,
                 URL_SAFE_NO_PAD.encode(payload),
                 URL_SAFE_NO_PAD.encode(sig)
             ),
@@ -90,13 +128,19 @@ impl TokenSigner {
         }
     }
 
-    /// The claims of a genuine, unexpired token of this kind.
+    /// The claims of a genuine, unexpired token of this kind, signed by a
+    /// key this signer still holds.
     pub fn verify(&self, kind: TokenKind, token: &str, now: i64) -> Option<Claims> {
         let rest = token.strip_prefix(kind.prefix())?;
+        let (key_id, rest) = match rest.split_once('.') {
+            Some((id, rest)) if rest.contains('.') => (id, rest),
+            _ => (FIRST_KEY_ID, rest),
+        };
+        let key = self.key(key_id)?;
         let (payload_b64, sig_b64) = rest.split_once('.')?;
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
         let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-        self.mac(kind, &payload).verify_slice(&sig).ok()?;
+        Self::mac(key, kind, &payload).verify_slice(&sig).ok()?;
         let mut parts = payload.rsplitn(3, ':');
         let expires_at: i64 = parts.next()?.parse().ok()?;
         let issued_at: i64 = parts.next()?.parse().ok()?;
@@ -109,13 +153,40 @@ impl TokenSigner {
     }
 }
 
+/// The app id a token names, read without checking it: for log lines only.
+pub fn claimed_app_id(token: &str) -> Option<String> {
+    let rest = token
+        .strip_prefix("t-")
+        .or_else(|| token.strip_prefix("a-"))?;
+    let mut parts = rest.split('.');
+    let payload = match (parts.next(), parts.next(), parts.next()) {
+        (Some(_key_id), Some(payload), Some(_sig)) => payload,
+        (Some(payload), Some(_sig), None) => payload,
+        _ => return None,
+    };
+    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let mut fields = payload.rsplitn(3, ':');
+    fields.nth(2).map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key(id: &str, bytes: &[u8]) -> SigningKey {
+        SigningKey {
+            id: id.into(),
+            key: bytes.to_vec(),
+        }
+    }
+
+    fn signer(bytes: &[u8]) -> TokenSigner {
+        TokenSigner::new(vec![key(FIRST_KEY_ID, bytes)])
+    }
+
     #[test]
     fn same_token_while_more_than_half_an_hour_remains() {
-        let s = TokenSigner::new(b"k".to_vec());
+        let s = signer(b"k");
         let t0 = 5400 * 1000;
         let a = s.issue(TokenKind::Tenant, "cli_1", 0, t0);
         assert_eq!(a.expire, 7200);
@@ -131,14 +202,14 @@ mod tests {
 
     #[test]
     fn forged_other_kind_or_other_key_is_refused() {
-        let s = TokenSigner::new(b"k".to_vec());
+        let s = signer(b"k");
         let t = s.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
         let c = s.verify(TokenKind::Tenant, &t, 100).unwrap();
         assert_eq!(c.app_id, "cli_1");
         assert!(s
             .verify(TokenKind::App, &t.replacen("t-", "a-", 1), 100)
             .is_none());
-        assert!(TokenSigner::new(b"other".to_vec())
+        assert!(signer(b"other")
             .verify(TokenKind::Tenant, &t, 100)
             .is_none());
         let forged = t.replacen(&t[2..6], "AAAA", 1);
@@ -148,10 +219,32 @@ mod tests {
 
     #[test]
     fn a_revocation_moves_the_start_of_new_tokens() {
-        let s = TokenSigner::new(b"k".to_vec());
+        let s = signer(b"k");
         let t = s.issue(TokenKind::Tenant, "cli_1", 5000, 5100);
         let c = s.verify(TokenKind::Tenant, &t.token, 5100).unwrap();
         assert_eq!(c.issued_at, 5000);
         assert_eq!(t.expire, 5000 + TOKEN_LIFETIME - 5100);
+    }
+
+    #[test]
+    fn earlier_keys_verify_their_tokens_and_only_the_newest_signs() {
+        let old = signer(b"k");
+        let before = old.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
+        let both = TokenSigner::new(vec![key("0001", b"k2"), key(FIRST_KEY_ID, b"k")]);
+        assert_eq!(both.current_id(), "0001");
+        let after = both.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
+        assert!(after.starts_with("t-0001."), "{after}");
+        assert!(both.verify(TokenKind::Tenant, &before, 100).is_some());
+        assert!(both.verify(TokenKind::Tenant, &after, 100).is_some());
+        // Dropping the first key (a revoking rotation) refuses its tokens.
+        let revoked = TokenSigner::new(vec![key("0001", b"k2")]);
+        assert!(revoked.verify(TokenKind::Tenant, &before, 100).is_none());
+        assert!(revoked.verify(TokenKind::Tenant, &after, 100).is_some());
+        // The key id is signed: moving a token to another id fails.
+        let moved = after.replacen("0001", "0000", 1);
+        assert!(both.verify(TokenKind::Tenant, &moved, 100).is_none());
+        // Ids sort as numbers once they outgrow four digits.
+        let many = TokenSigner::new(vec![key("10000", b"a"), key("9999", b"b")]);
+        assert_eq!(many.current_id(), "10000");
     }
 }

@@ -10,8 +10,8 @@ use helpdesk_core::ids::MessageRef;
 use helpdesk_core::ImageType;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{
-    App, AppKind, Blob, Helpdesk, Image, ImageLookup, MessageFilter, MetadataStore, NewMessage,
-    NewTicket, RecordKind, StoreError,
+    App, AppChange, AppKind, Blob, Helpdesk, Image, ImageLookup, MessageFilter, MetadataStore,
+    NewMessage, NewTicket, RecordKind, StoreError,
 };
 
 /// Fresh metadata stores, one per configured backend, each with its name.
@@ -159,11 +159,71 @@ async fn provisioning_and_credentials_read_back_the_same_on_every_backend() {
                 .tokens_not_before
                 > 0
         );
-        // One signing key, until rotated.
-        let key = meta.signing_key().await.unwrap();
-        assert_eq!(meta.signing_key().await.unwrap(), key, "{name}");
-        meta.rotate_signing_key().await.unwrap();
-        assert_ne!(meta.signing_key().await.unwrap(), key, "{name}");
+        // One signing key, until rotated; a rotation keeps the earlier
+        // key (its tokens live on), a revoking one drops every other.
+        let keys = meta.signing_keys().await.unwrap();
+        assert_eq!(keys.len(), 1, "{name}");
+        assert_eq!(meta.signing_keys().await.unwrap(), keys, "{name}");
+        let second = meta.rotate_signing_key(false).await.unwrap();
+        assert_eq!(second.id, "0001", "{name}");
+        let now = meta.signing_keys().await.unwrap();
+        assert_eq!(now, vec![keys[0].clone(), second.clone()], "{name}");
+        let third = meta.rotate_signing_key(true).await.unwrap();
+        assert_eq!(third.id, "0002", "{name}");
+        assert_eq!(meta.signing_keys().await.unwrap(), vec![third], "{name}");
+
+        // Day-two changes: secrets, tokens and disabling, each seen by the
+        // lookups the server makes.
+        meta.update_app(&w.app_id, AppChange::Secret("ab"))
+            .await
+            .unwrap();
+        meta.update_app(&w.app_id, AppChange::Disabled(true))
+            .await
+            .unwrap();
+        let app = meta.app(&w.app_id).await.unwrap().unwrap();
+        assert_eq!(
+            (app.secret_sha256.as_str(), app.disabled),
+            ("ab", true),
+            "{name}"
+        );
+        meta.update_app(&w.app_id, AppChange::Disabled(false))
+            .await
+            .unwrap();
+        assert!(
+            !meta.app(&w.app_id).await.unwrap().unwrap().disabled,
+            "{name}"
+        );
+        meta.set_helpdesk_token(&w.helpdesk_id, "cd").await.unwrap();
+        let (_, helpdesk) = meta
+            .app_and_helpdesk(&w.app_id, &w.helpdesk_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(helpdesk.unwrap().token_sha256, "cd", "{name}");
+        assert!(matches!(
+            meta.update_app("cli_missing", AppChange::Disabled(true))
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            meta.set_helpdesk_token("missing", "cd").await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Listings, whole and by tenant.
+        let other = world(meta.as_ref()).await;
+        let apps = meta.apps(Some(&w.tenant)).await.unwrap();
+        assert_eq!(apps.len(), 1, "{name}");
+        assert_eq!(apps[0].app_id, w.app_id, "{name}");
+        assert!(meta.apps(None).await.unwrap().len() >= 2, "{name}");
+        let helpdesks = meta.helpdesks(Some(&other.tenant)).await.unwrap();
+        assert_eq!(helpdesks.len(), 1, "{name}");
+        assert_eq!(helpdesks[0].helpdesk_id, other.helpdesk_id, "{name}");
+        assert!(meta
+            .tenants()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.tenant_key == other.tenant));
     }
 }
 
@@ -182,7 +242,7 @@ async fn messages_images_and_the_download_lookup_agree_on_every_backend() {
             .unwrap()
             .is_empty());
         let post_id = post(meta, &w, &[a.clone(), b.clone()]).await;
-        post(meta, &w, &[a.clone()]).await;
+        post(meta, &w, std::slice::from_ref(&a)).await;
         let page = meta
             .messages(
                 &w.ticket_id,
@@ -261,7 +321,7 @@ async fn a_blob_is_claimed_only_when_nothing_live_uses_it_on_every_backend() {
             .unwrap();
         assert_eq!(
             meta.unreferenced_blobs(10).await.unwrap(),
-            [shared.sha256.clone()],
+            std::slice::from_ref(&shared.sha256),
             "{name}"
         );
         // A deleted key cannot be posted again.
@@ -358,7 +418,7 @@ async fn export_then_import_copies_every_table_between_backends() {
     let w = world(from.as_ref()).await;
     let image = from.add_image(&w.tenant, &blob(3), "c.png").await.unwrap();
     post(from.as_ref(), &w, &[image]).await;
-    from.signing_key().await.unwrap();
+    from.signing_keys().await.unwrap();
     for (to_name, to, _dir) in &stores {
         if to_name == from_name {
             continue;
@@ -379,8 +439,8 @@ async fn export_then_import_copies_every_table_between_backends() {
             );
         }
         assert_eq!(
-            from.signing_key().await.unwrap(),
-            to.signing_key().await.unwrap()
+            from.signing_keys().await.unwrap(),
+            to.signing_keys().await.unwrap()
         );
     }
 }

@@ -73,8 +73,9 @@ pub fn serve_env<T: Target + ?Sized>(
         .open(&log)
         .expect("log file");
     let mut child = Command::new(BIN)
+        .arg("serve")
         .args(helpdesk_testkit::config_args(&storage))
-        .args(["serve", "--listen", listen])
+        .args(["--listen", listen])
         .args(extra)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -122,8 +123,8 @@ impl Serving {
 
 fn run_admin<T: Target + ?Sized>(target: &T, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
-        .args(helpdesk_testkit::config_args(&target.storage()))
         .arg("admin")
+        .args(helpdesk_testkit::config_args(&target.storage()))
         .args(args)
         .output()
         .expect("run admin")

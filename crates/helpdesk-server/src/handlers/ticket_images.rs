@@ -218,6 +218,7 @@ async fn answer(
                 }
             },
         };
+        crate::metrics::image_bytes(decided.image.size);
     }
     mark_success(&mut res);
     Ok(res)

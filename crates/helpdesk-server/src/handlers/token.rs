@@ -34,13 +34,19 @@ async fn authenticate(
         .app(app_id)
         .await?
         .ok_or(ApiError::AppSecretInvalid)?;
-    if !secret::matches(app_secret, &app.secret_sha256) {
+    // A disabled app is refused as a wrong secret is: nothing tells a
+    // caller more than that these credentials get no token.
+    if !secret::matches(app_secret, &app.secret_sha256) || app.disabled {
         return Err(ApiError::AppSecretInvalid.into());
     }
     Ok(app)
 }
 
 fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
+    crate::metrics::token_issued(match kind {
+        TokenKind::Tenant => "tenant",
+        TokenKind::App => "app",
+    });
     state
         .tokens
         .load()

@@ -17,6 +17,23 @@ pub async fn upload_image(
     caller: Caller,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Failure> {
+    let result = upload(state, caller, multipart).await;
+    crate::metrics::upload(match &result {
+        Ok(_) => "stored",
+        Err(Failure(ApiError::UploadTooLarge(_))) => "too_large",
+        Err(Failure(ApiError::UploadEmpty | ApiError::UploadUnsupported)) => "not_an_image",
+        Err(Failure(ApiError::UploadInvalidParam(_))) => "bad_request",
+        Err(Failure(ApiError::ScopeRequired(_))) => "refused",
+        Err(_) => "failed",
+    });
+    result
+}
+
+async fn upload(
+    state: AppState,
+    caller: Caller,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, Failure> {
     caller.require(scope::IMAGE_UPLOAD)?;
     let bad = |detail: &str| Failure(ApiError::UploadInvalidParam(detail.to_string()));
     let mut multipart =

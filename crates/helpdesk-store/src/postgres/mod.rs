@@ -33,6 +33,12 @@ impl PostgresMeta {
         Ok(())
     }
 
+    async fn snapshot(&self, _path: &std::path::Path) -> crate::Result<()> {
+        Err(crate::StoreError::Invalid(
+            "backup takes the embedded store; back PostgreSQL up with pg_dump and the bucket with its own versioning, or copy both to an embedded data dir with `helpdesk migrate`".into(),
+        ))
+    }
+
     async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.pool.begin().await?)
     }

@@ -63,6 +63,19 @@ impl SqliteMeta {
         Ok(())
     }
 
+    /// A consistent copy of the database in a new file, while writers go on:
+    /// `VACUUM INTO` reads one snapshot and writes a file with no WAL.
+    async fn snapshot(&self, path: &Path) -> crate::Result<()> {
+        let path = path.to_str().ok_or_else(|| {
+            crate::StoreError::Invalid(format!("{} is not UTF-8", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn download_row(
         &self,
         sql: &'static str,
@@ -147,6 +160,7 @@ fn download_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<crate::records::Dow
                 scopes: row.get("scopes")?,
                 secret_sha256: row.get("secret_sha256")?,
                 tokens_not_before: row.get("tokens_not_before")?,
+                disabled_at: row.get("disabled_at")?,
                 created_at: row.get("created_at")?,
             },
             h_id: row.get("h_id")?,

@@ -1,0 +1,65 @@
+//! What the server counts, through the `metrics` facade. With no recorder
+//! installed (no `--metrics-listen`) each call is a load of the global
+//! recorder and a no-op.
+
+use std::time::Duration;
+
+use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
+
+const REQUESTS: &str = "helpdesk_http_requests_total";
+const DURATION: &str = "helpdesk_http_request_duration_seconds";
+const IMAGE_BYTES: &str = "helpdesk_image_bytes_served_total";
+const UPLOADS: &str = "helpdesk_uploads_total";
+const CACHE: &str = "helpdesk_download_cache_total";
+const TOKENS: &str = "helpdesk_tokens_issued_total";
+
+/// Gives every metric its help text; call once the recorder is installed.
+pub fn describe_metrics() {
+    describe_counter!(
+        REQUESTS,
+        "HTTP requests, by route (the matched pattern), HTTP status and Feishu code"
+    );
+    describe_histogram!(
+        DURATION,
+        Unit::Seconds,
+        "Time to answer a request, by route"
+    );
+    describe_counter!(
+        IMAGE_BYTES,
+        Unit::Bytes,
+        "Image bytes sent by ticket_images"
+    );
+    describe_counter!(
+        UPLOADS,
+        "Image uploads that reached the handler, by outcome (stored, too_large, not_an_image, bad_request, refused, failed)"
+    );
+    describe_counter!(CACHE, "Download cache lookups, by result (hit, miss)");
+    describe_counter!(TOKENS, "Access tokens issued, by kind (tenant, app)");
+}
+
+/// One answered request; `code` is the Feishu code, `-` for none.
+pub fn request(route: &'static str, status: u16, code: Option<i64>, took: Duration) {
+    let code = match code {
+        Some(c) => c.to_string(),
+        None => "-".to_string(),
+    };
+    counter!(REQUESTS, "route" => route, "status" => status.to_string(), "code" => code)
+        .increment(1);
+    histogram!(DURATION, "route" => route).record(took.as_secs_f64());
+}
+
+pub fn image_bytes(n: u64) {
+    counter!(IMAGE_BYTES).increment(n);
+}
+
+pub fn upload(outcome: &'static str) {
+    counter!(UPLOADS, "outcome" => outcome).increment(1);
+}
+
+pub fn cache(hit: bool) {
+    counter!(CACHE, "result" => if hit { "hit" } else { "miss" }).increment(1);
+}
+
+pub fn token_issued(kind: &'static str) {
+    counter!(TOKENS, "kind" => kind).increment(1);
+}
