@@ -23,7 +23,7 @@ use helpdesk_store::StorageConfig;
 )]
 struct Cli {
     /// A TOML file of settings, keyed by long flag names with `_` for `-`
-    /// (see helpdesk.example.toml); flags and the environment override it.
+    /// (see deploy/helpdesk.example.toml); flags and the environment override it.
     #[arg(long, global = true, env = "HELPDESK_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]

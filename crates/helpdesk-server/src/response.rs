@@ -158,6 +158,8 @@ pub async fn envelope(
     req.extensions_mut().insert(log_id.clone());
     let span = tracing::info_span!("request", log_id = %log_id);
     let mut res = next.run(req).instrument(span).await;
+    // Before an error body replaces the response and its extensions.
+    let route = res.extensions().get::<Route>().map_or("unmatched", |r| r.0);
 
     let code = match res.extensions_mut().remove::<ApiError>() {
         Some(err) => {
@@ -172,7 +174,6 @@ pub async fn envelope(
     let status = res.status().as_u16();
     let took = started.elapsed();
     if observe.needs_route() {
-        let route = res.extensions().get::<Route>().map_or("unmatched", |r| r.0);
         if observe.metrics {
             crate::metrics::request(route, status, code, took);
         }
