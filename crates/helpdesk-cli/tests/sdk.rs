@@ -34,6 +34,7 @@ impl Setup {
                 max_retries: 3,
                 base_delay: Duration::from_millis(5),
                 max_delay: Duration::from_millis(20),
+                ..RetryPolicy::default()
             })
             .build()
             .unwrap()

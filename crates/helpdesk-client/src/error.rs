@@ -3,6 +3,7 @@ use std::fmt;
 /// Everything a call can fail with. API errors (the server answered with a
 /// Feishu `code`) are kept apart from transport errors (no usable answer).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The server answered with a non-zero Feishu `code`.
     #[error("{0}")]
@@ -43,6 +44,7 @@ pub enum Error {
 
 /// A Feishu API error: HTTP status, `code`, `msg` and log id.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status (200 for the token endpoints' errors, as on Feishu).
     pub status: u16,

@@ -9,6 +9,7 @@ use crate::Error;
 /// An image being downloaded by `ticket_image`: its metadata, and its bytes as
 /// they arrive (nothing is buffered whole).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TicketImage {
     /// From `Content-Disposition`, made safe to use as a file name.
     pub file_name: Option<String>,

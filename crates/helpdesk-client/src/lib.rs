@@ -41,6 +41,9 @@ use token::TokenCache;
 /// Feishu's own base URL, the default.
 pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
 
+/// The `User-Agent` the client sends (unless given its own HTTP client).
+pub const USER_AGENT: &str = concat!("helpdesk-client/", env!("CARGO_PKG_VERSION"));
+
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     app_id: String,
@@ -92,7 +95,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this reqwest client (its pool, proxy and TLS settings).
+    /// Use this reqwest client (its pool, proxy, TLS settings and
+    /// `User-Agent`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -114,6 +118,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
                 .connect_timeout(self.connect_timeout)
                 .read_timeout(self.read_timeout)
                 .build()
@@ -209,6 +214,8 @@ enum Outcome {
         error: Error,
         retry: bool,
         bad_token: bool,
+        /// How long the server asked the client to wait, if it said.
+        wait: Option<Duration>,
     },
 }
 
@@ -293,6 +300,39 @@ impl Client {
         }
     }
 
+    /// A builder from the variables `helpdesk images` reads:
+    /// `HELPDESK_APP_ID` and `HELPDESK_APP_SECRET` (required),
+    /// `HELPDESK_BASE_URL` (default Feishu's), and `HELPDESK_HELPDESK_ID`
+    /// with `HELPDESK_HELPDESK_TOKEN` (both or neither).
+    pub fn builder_from_env() -> Result<ClientBuilder, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (Some(app_id), Some(app_secret)) = (var("HELPDESK_APP_ID"), var("HELPDESK_APP_SECRET"))
+        else {
+            return Err(Error::Config(
+                "set HELPDESK_APP_ID and HELPDESK_APP_SECRET".into(),
+            ));
+        };
+        let mut builder = Client::builder(app_id, app_secret);
+        if let Some(url) = var("HELPDESK_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        match (var("HELPDESK_HELPDESK_ID"), var("HELPDESK_HELPDESK_TOKEN")) {
+            (Some(id), Some(token)) => builder = builder.helpdesk(id, token),
+            (None, None) => {}
+            _ => {
+                return Err(Error::Config(
+                    "set both HELPDESK_HELPDESK_ID and HELPDESK_HELPDESK_TOKEN, or neither".into(),
+                ))
+            }
+        }
+        Ok(builder)
+    }
+
+    /// A client from the environment; see [`Client::builder_from_env`].
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder_from_env()?.build()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.inner.base_url, path)
     }
@@ -313,11 +353,13 @@ impl Client {
                     },
                     retry,
                     bad_token: false,
+                    wait: None,
                 }
             }
             Ok(resp) if resp.status().is_success() => Outcome::Done(resp),
             Ok(resp) => {
                 let server_error = resp.status().is_server_error();
+                let wait = retry::server_wait(resp.headers());
                 let error = api_error(resp).await;
                 let code = error.code();
                 Outcome::Failed {
@@ -325,6 +367,7 @@ impl Client {
                         || (server_error && idem == Idempotence::Safe),
                     bad_token: code == Some(INVALID_TOKEN),
                     error,
+                    wait,
                 }
             }
         }
@@ -348,13 +391,19 @@ impl Client {
                     bad_token: true,
                     ..
                 } => return Err((error, true)),
-                Outcome::Failed { error, retry, .. } => {
-                    if !retry || retries >= self.inner.retry.max_retries {
+                Outcome::Failed {
+                    error, retry, wait, ..
+                } => {
+                    let policy = &self.inner.retry;
+                    if !retry
+                        || retries >= policy.max_retries
+                        || wait.is_some_and(|w| w > policy.max_server_wait)
+                    {
                         return Err((error, false));
                     }
                     retries += 1;
-                    let delay = self.inner.retry.delay(retries);
-                    tracing::debug!(%error, retry = retries, ?delay, "retrying");
+                    let delay = wait.unwrap_or_else(|| policy.delay(retries));
+                    tracing::warn!(%error, retry = retries, ?delay, "retrying");
                     tokio::time::sleep(delay).await;
                 }
             }

@@ -4,6 +4,7 @@ use helpdesk_core::content::{self, MessageType};
 
 /// A message of a ticket, as `ticket_message.list` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TicketMessage {
     /// The message's numeric id.
     pub id: String,
@@ -48,6 +49,7 @@ impl TicketMessage {
 
 /// One page of a ticket's messages.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct MessagePage {
     /// The messages of this page, oldest first.
     #[serde(default)]
@@ -72,6 +74,7 @@ pub struct ListMessages {
 
 /// A person on a ticket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct TicketUser {
     /// The user's id (open_id).
     #[serde(default)]
@@ -86,6 +89,7 @@ pub struct TicketUser {
 
 /// A ticket, as `ticket.get` returns it (the fields this client models).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Ticket {
     /// The ticket's id.
     pub ticket_id: String,
@@ -123,6 +127,7 @@ pub struct StartService {
 
 /// The ticket `start_service` opened.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceStarted {
     /// The ticket's group chat.
     pub chat_id: String,
