@@ -18,13 +18,16 @@ pub struct Remote {
     /// The API's base URL.
     #[arg(long, env = "HELPDESK_BASE_URL", default_value = helpdesk_client::FEISHU_BASE_URL)]
     base_url: String,
+    /// The app's app_id (cli_...).
     #[arg(long, env = "HELPDESK_APP_ID")]
     app_id: String,
     /// Prefer the environment variable: a flag shows in the process list.
     #[arg(long, env = "HELPDESK_APP_SECRET", hide_env_values = true)]
     app_secret: String,
+    /// The helpdesk's id.
     #[arg(long, env = "HELPDESK_HELPDESK_ID")]
     helpdesk_id: String,
+    /// The helpdesk's token; prefer the environment variable.
     #[arg(long, env = "HELPDESK_HELPDESK_TOKEN", hide_env_values = true)]
     helpdesk_token: String,
 }
@@ -44,6 +47,7 @@ pub enum ImagesCommand {
     Get {
         #[command(flatten)]
         remote: Remote,
+        /// The ticket's id.
         #[arg(long)]
         ticket: String,
         /// The message's id or message_id.
@@ -61,8 +65,10 @@ pub enum ImagesCommand {
     Export {
         #[command(flatten)]
         remote: Remote,
+        /// The ticket's id.
         #[arg(long)]
         ticket: String,
+        /// The directory to fill (made if missing).
         #[arg(long)]
         out: PathBuf,
         /// Downloads at once.

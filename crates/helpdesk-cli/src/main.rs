@@ -91,6 +91,7 @@ enum Command {
     /// Print a shell completion script, e.g.
     /// `helpdesk completions bash > /etc/bash_completion.d/helpdesk`.
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -150,6 +151,66 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every command, with the path to it.
+    fn args(cmd: &clap::Command, path: &str, out: &mut Vec<(String, Option<String>)>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            out.push((
+                format!("{path} --{}", arg.get_long().unwrap_or(id)),
+                arg.get_help().map(|h| h.to_string()),
+            ));
+        }
+        for sub in cmd.get_subcommands() {
+            args(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent_and_every_flag_has_help() {
+        Cli::command().debug_assert();
+        let mut all = Vec::new();
+        args(&Cli::command(), "helpdesk", &mut all);
+        let bare: Vec<&String> = all
+            .iter()
+            .filter(|(_, help)| help.as_deref().is_none_or(str::is_empty))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(bare.is_empty(), "flags without help: {bare:?}");
+        assert!(all.len() > 40, "{}", all.len());
+    }
+
+    #[test]
+    fn storage_flags_are_offered_only_where_they_are_used() {
+        let cli = Cli::command();
+        for name in ["serve", "admin", "migrate"] {
+            let sub = cli.find_subcommand(name).unwrap();
+            assert!(
+                sub.get_arguments()
+                    .any(|a| a.get_long() == Some("data-dir")),
+                "{name}"
+            );
+        }
+        for name in ["images", "completions"] {
+            let sub = cli.find_subcommand(name).unwrap();
+            let mut all = Vec::new();
+            args(sub, name, &mut all);
+            assert!(
+                all.iter()
+                    .all(|(p, _)| !p.ends_with("--data-dir") && !p.ends_with("--database-url")),
+                "{name}: {all:?}"
+            );
         }
     }
 }

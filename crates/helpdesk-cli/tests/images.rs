@@ -224,12 +224,26 @@ async fn a_wrong_secret_or_an_unreachable_server_is_one_clear_line() {
         &env,
         &["export", "--ticket", "7000000000000000000", "--out", &dir],
     );
-    let err = String::from_utf8_lossy(&run.stderr).to_string();
+    let log = String::from_utf8_lossy(&run.stderr).to_string();
     assert!(!run.status.success());
-    assert_eq!(err.lines().count(), 1, "{err}");
+    // The SDK's retries are warnings on stderr; the error is the one last line.
+    let (err, warnings) = log
+        .trim_end()
+        .lines()
+        .collect::<Vec<_>>()
+        .split_last()
+        .map(|(l, w)| (l.to_string(), w.to_vec()))
+        .unwrap();
     assert!(
-        err.contains("cannot reach") && err.contains("HELPDESK_BASE_URL"),
-        "{err}"
+        err.starts_with("error: cannot reach") && err.contains("HELPDESK_BASE_URL"),
+        "{log}"
+    );
+    assert_eq!(warnings.len(), 3, "one warning per retry: {log}");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("WARN") && w.contains("retrying")),
+        "{log}"
     );
     env.server.terminate();
 }
