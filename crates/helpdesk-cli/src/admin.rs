@@ -10,7 +10,7 @@ use helpdesk_core::ids::{self, MessageRef};
 use helpdesk_core::scope;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{backup, cleanup, secret};
-use helpdesk_store::{App, AppChange, AppKind, Helpdesk, StorageConfig, StoreError};
+use helpdesk_store::{App, AppChange, AppKind, EventConfig, Helpdesk, StorageConfig, StoreError};
 use serde_json::{json, Value};
 
 #[derive(Subcommand)]
@@ -34,6 +34,11 @@ pub enum AdminCommand {
     Image {
         #[command(subcommand)]
         command: ImageCommand,
+    },
+    /// Events recorded for apps: what was delivered, what failed.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
     },
     /// The keys that sign access tokens.
     Keys {
@@ -161,6 +166,45 @@ pub enum AppCommand {
         #[arg(long)]
         app: String,
     },
+    /// Where the app's events go, as Feishu's developer console sets it.
+    /// The URL must first answer Feishu's url_verification request with its
+    /// challenge. Prints the setting, never the key or the token.
+    Events {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+        /// The app's event receiver; '' turns delivery off.
+        #[arg(long)]
+        url: String,
+        /// Encrypt every event (AES-256-CBC) and sign it with this key.
+        #[arg(long, default_value = "")]
+        encrypt_key: String,
+        /// Sent in every event's header.token, for the receiver to check.
+        #[arg(long, default_value = "")]
+        verification_token: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Prints {"events": [...]}: an app's events, newest first.
+    List {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+        /// Only those whose retry schedule is spent.
+        #[arg(long)]
+        failed: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Sends an event again from now, on a fresh retry schedule.
+    Redeliver {
+        /// The event_id.
+        #[arg(long)]
+        event: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +259,42 @@ pub enum KeysCommand {
         #[arg(long)]
         revoke: bool,
     },
+}
+
+/// Sends Feishu's url_verification request (sealed as events will be) and
+/// checks that the challenge comes back.
+async fn verify_event_url(config: &EventConfig) -> Result<()> {
+    let challenge = helpdesk_core::events::event_id();
+    let request = json!({
+        "challenge": challenge,
+        "token": config.verification_token,
+        "type": "url_verification",
+    });
+    let sealed = helpdesk_core::events::seal(&request, &config.encrypt_key, helpdesk_store::now());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .http1_title_case_headers()
+        .build()?;
+    let mut req = http
+        .post(&config.url)
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(sealed.body);
+    for (name, value) in sealed.headers {
+        req = req.header(name, value);
+    }
+    let url = &config.url;
+    let fix = "make it answer Feishu's url_verification with the challenge (the SDKs' event dispatchers do), then run this again";
+    let res = req
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach {url} ({}): {fix}", e.without_url()))?;
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if body.get("challenge").and_then(Value::as_str) != Some(challenge.as_str()) {
+        bail!("{url} did not return the challenge (HTTP {status}): {fix}");
+    }
+    Ok(())
 }
 
 fn print(value: Value) {
@@ -354,6 +434,51 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             AppCommand::RevokeTokens { app } => {
                 meta.revoke_tokens(&app).await.map_err(explain)?;
                 print(json!({"app_id": app, "tokens_revoked": true}));
+            }
+            AppCommand::Events {
+                app,
+                url,
+                encrypt_key,
+                verification_token,
+            } => {
+                if meta.app(&app).await?.is_none() {
+                    return Err(explain(StoreError::NotFound(format!("app {app:?}"))));
+                }
+                let config = if url.is_empty() {
+                    None
+                } else {
+                    let config = EventConfig {
+                        url,
+                        encrypt_key,
+                        verification_token,
+                    };
+                    verify_event_url(&config).await?;
+                    Some(config)
+                };
+                meta.set_event_config(&app, config.as_ref())
+                    .await
+                    .map_err(explain)?;
+                print(match config {
+                    None => json!({"app_id": app, "url": null}),
+                    Some(c) => json!({
+                        "app_id": app,
+                        "url": c.url,
+                        "encrypted": !c.encrypt_key.is_empty(),
+                        "verification_token": !c.verification_token.is_empty(),
+                    }),
+                });
+            }
+        },
+        AdminCommand::Events { command } => match command {
+            EventsCommand::List { app, failed, limit } => {
+                let events = meta.list_events(&app, failed, limit).await?;
+                print(json!({ "events": events }));
+            }
+            EventsCommand::Redeliver { event } => {
+                meta.redeliver_event(&event, helpdesk_store::now_ms())
+                    .await
+                    .map_err(explain)?;
+                print(json!({"event_id": event, "redelivering": true}));
             }
         },
         AdminCommand::Helpdesk { command } => match command {

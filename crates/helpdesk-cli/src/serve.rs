@@ -1,6 +1,7 @@
 //! `helpdesk serve`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -31,6 +32,18 @@ pub struct ServeArgs {
     /// their own (off by default).
     #[arg(long, env = "HELPDESK_METRICS_LISTEN", value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Waits before each retry of an event delivery, comma-separated (units
+    /// ms, s, m, h); once spent, the event has failed (see `admin events`).
+    #[arg(
+        long,
+        env = "HELPDESK_EVENT_RETRY_SCHEDULE",
+        default_value = "15s,5m,1h,6h",
+        value_parser = crate::settings::parse_schedule
+    )]
+    event_retry_schedule: crate::settings::Schedule,
+    /// How long an app's event receiver may take to answer.
+    #[arg(long, env = "HELPDESK_EVENT_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]
+    event_timeout: Duration,
     /// How log lines are written to stderr.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -92,6 +105,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             cache_bytes: args.cache_bytes,
             json_log: args.log_format == LogFormat::Json,
             metrics: metrics.is_some(),
+            events: helpdesk_server::DeliveryConfig {
+                retry_schedule: args.event_retry_schedule.0,
+                timeout: args.event_timeout,
+            },
         },
     )
     .await?;

@@ -29,6 +29,8 @@ struct FileSettings {
     cache_bytes: Option<u64>,
     metrics_listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
+    event_retry_schedule: Option<String>,
+    event_timeout: Option<String>,
 }
 
 impl FileSettings {
@@ -63,6 +65,11 @@ impl FileSettings {
             "HELPDESK_LOG_FORMAT",
             self.log_format.map(|f| f.name().to_string()),
         );
+        set(
+            "HELPDESK_EVENT_RETRY_SCHEDULE",
+            self.event_retry_schedule.clone(),
+        );
+        set("HELPDESK_EVENT_TIMEOUT", self.event_timeout.clone());
         vars
     }
 }
@@ -89,7 +96,7 @@ fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     let what = match &e.kind {
         figment::error::Kind::UnknownField(field, _) => {
             return anyhow!(
-                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format)",
+                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout)",
                 path.display()
             )
         }
@@ -100,4 +107,38 @@ fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     } else {
         anyhow!("{}: key `{key}`: {what}", path.display())
     }
+}
+
+/// `250ms`, `15s`, `5m`, `1h`: a number and a unit.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} has no unit: write 250ms, 15s, 5m or 1h"))?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?} does not start with a number"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("{text:?}: the unit is ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// Waits between tries, in order.
+#[derive(Debug, Clone)]
+pub struct Schedule(pub Vec<std::time::Duration>);
+
+/// `15s,5m,1h,6h`: durations, comma-separated; empty for no retries.
+pub fn parse_schedule(text: &str) -> std::result::Result<Schedule, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(parse_duration)
+        .collect::<std::result::Result<_, _>>()
+        .map(Schedule)
 }

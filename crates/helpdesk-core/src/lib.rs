@@ -9,6 +9,7 @@ pub mod auth;
 pub mod content;
 pub mod disposition;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod image_type;
 pub mod scope;

@@ -8,6 +8,7 @@
 mod access_log;
 mod auth;
 mod cache;
+mod delivery;
 mod handlers;
 mod logid;
 mod metrics;
@@ -17,6 +18,7 @@ mod router;
 mod serve;
 mod state;
 
+pub use delivery::DeliveryConfig;
 pub use logid::LogId;
 pub use metrics::describe_metrics;
 pub use router::router;

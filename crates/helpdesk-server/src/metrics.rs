@@ -12,6 +12,7 @@ const IMAGE_BYTES: &str = "helpdesk_image_bytes_served_total";
 const UPLOADS: &str = "helpdesk_uploads_total";
 const CACHE: &str = "helpdesk_download_cache_total";
 const TOKENS: &str = "helpdesk_tokens_issued_total";
+const EVENTS: &str = "helpdesk_event_deliveries_total";
 
 /// Gives every metric its help text; call once the recorder is installed.
 pub fn describe_metrics() {
@@ -35,6 +36,10 @@ pub fn describe_metrics() {
     );
     describe_counter!(CACHE, "Download cache lookups, by result (hit, miss)");
     describe_counter!(TOKENS, "Access tokens issued, by kind (tenant, app)");
+    describe_counter!(
+        EVENTS,
+        "Event delivery attempts, by outcome (delivered, retry, failed)"
+    );
 }
 
 /// One answered request; `code` is the Feishu code, `-` for none.
@@ -62,4 +67,8 @@ pub fn cache(hit: bool) {
 
 pub fn token_issued(kind: &'static str) {
     counter!(TOKENS, "kind" => kind).increment(1);
+}
+
+pub fn event_delivery(outcome: &'static str) {
+    counter!(EVENTS, "outcome" => outcome).increment(1);
 }

@@ -3,7 +3,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{messages, probes, ticket_images, tickets, token, upload};
+use crate::handlers::{events, messages, probes, ticket_images, tickets, token, upload};
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
 
@@ -14,10 +14,12 @@ const START_SERVICE: &str = "/open-apis/helpdesk/v1/start_service";
 const TICKET: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}";
 const MESSAGES: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages";
 const TICKET_IMAGES: &str = "/open-apis/helpdesk/v1/ticket_images";
+const SUBSCRIBE: &str = "/open-apis/helpdesk/v1/events/subscribe";
+const UNSUBSCRIBE: &str = "/open-apis/helpdesk/v1/events/unsubscribe";
 const HEALTHZ: &str = "/healthz";
 const READYZ: &str = "/readyz";
 /// Every route, so that a matched path becomes a `&'static str` label.
-const ROUTES: [&str; 9] = [
+const ROUTES: [&str; 11] = [
     TENANT_TOKEN,
     APP_TOKEN,
     IMAGES,
@@ -25,6 +27,8 @@ const ROUTES: [&str; 9] = [
     TICKET,
     MESSAGES,
     TICKET_IMAGES,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
     HEALTHZ,
     READYZ,
 ];
@@ -67,6 +71,8 @@ pub fn router(state: AppState) -> Router {
             get(messages::list_messages).post(messages::create_message),
         )
         .route(TICKET_IMAGES, get(ticket_images::ticket_image))
+        .route(SUBSCRIBE, post(events::subscribe))
+        .route(UNSUBSCRIBE, post(events::unsubscribe))
         .route(HEALTHZ, get(probes::healthz))
         .route(READYZ, get(probes::readyz));
     // Only when something reports it: one more layer on the hot path.

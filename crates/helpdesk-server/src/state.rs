@@ -6,6 +6,7 @@ use helpdesk_store::tokens::TokenSigner;
 use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
 
 use crate::cache::{DownloadCache, POLL_EVERY};
+use crate::delivery::DeliveryConfig;
 use crate::response::Observe;
 
 /// What the operator can tune.
@@ -19,6 +20,8 @@ pub struct ServerConfig {
     pub json_log: bool,
     /// Count requests for a metrics recorder the caller installed.
     pub metrics: bool,
+    /// How events are delivered.
+    pub events: DeliveryConfig,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +31,7 @@ impl Default for ServerConfig {
             cache_bytes: 64 * 1024 * 1024,
             json_log: false,
             metrics: false,
+            events: DeliveryConfig::default(),
         }
     }
 }
@@ -45,6 +49,9 @@ pub struct Inner {
     pub limits: IngestLimits,
     pub cache: DownloadCache,
     pub observe: Observe,
+    /// Woken when an event may have become due (one was recorded here, or
+    /// a delivery ended).
+    pub events_ready: Arc<tokio::sync::Notify>,
 }
 
 impl std::ops::Deref for AppState {
@@ -76,8 +83,13 @@ impl AppState {
                 json_log: config.json_log,
                 metrics: config.metrics,
             },
+            events_ready: Arc::new(tokio::sync::Notify::new()),
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
+        tokio::spawn(crate::delivery::run(
+            Arc::downgrade(&state.0),
+            config.events,
+        ));
         Ok(state)
     }
 }

@@ -181,6 +181,44 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// between a delete and its cleanup left behind.
     async fn unreferenced_blobs(&self, limit: u32) -> Result<Vec<String>>;
 
+    /// Where an app's events go, if anywhere.
+    async fn event_config(&self, app_id: &str) -> Result<Option<EventConfig>>;
+    /// Sets where an app's events go; `None` turns delivery off.
+    async fn set_event_config(&self, app_id: &str, config: Option<&EventConfig>) -> Result<()>;
+    /// Subscribes the app to (or, with `subscribe` false, unsubscribes it
+    /// from) these event types of a helpdesk. Creating a ticket or a message
+    /// records an event for every subscribed app of the helpdesk's tenant
+    /// that has an event URL, in the same transaction.
+    async fn subscribe_events(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+        event_types: &[&str],
+        subscribe: bool,
+    ) -> Result<()>;
+    /// Claims, until `now_ms + lease_ms`, up to `limit` events due at
+    /// `now_ms`, oldest first: never one while an earlier event of its app
+    /// and ticket is pending, nor one of an app with a delivery in flight.
+    /// Replicas claim without waiting on each other.
+    async fn claim_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedEvent>>;
+    /// Records how a claimed event's delivery ended, and releases it.
+    async fn finish_event(&self, seq: i64, outcome: &DeliveryOutcome, now_ms: i64) -> Result<()>;
+    /// An app's events, newest first; only those that failed for good with
+    /// `failed_only`.
+    async fn list_events(
+        &self,
+        app_id: &str,
+        failed_only: bool,
+        limit: u32,
+    ) -> Result<Vec<records::EventRow>>;
+    /// Makes an event due again now, with a fresh retry schedule.
+    async fn redeliver_event(&self, event_id: &str, now_ms: i64) -> Result<()>;
+
     /// One page of a table's rows in primary-key order, after `after`.
     async fn export(
         &self,
@@ -220,6 +258,14 @@ pub trait BlobStore: Send + Sync + 'static {
     fn list(&self) -> BoxStream<'static, Result<String>>;
     /// Answers when objects can be stored (for readiness probes).
     async fn check(&self) -> Result<()>;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Seconds since the Unix epoch.

@@ -109,6 +109,22 @@ pub struct Ticket {
     pub updated_at: i64,
 }
 
+impl Ticket {
+    /// What the ticket events say of it.
+    pub fn facts(&self) -> helpdesk_core::events::TicketFacts<'_> {
+        helpdesk_core::events::TicketFacts {
+            ticket_id: &self.ticket_id,
+            helpdesk_id: &self.helpdesk_id,
+            chat_id: &self.chat_id,
+            guest_open_id: &self.guest_open_id,
+            human_service: self.human_service,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
 pub struct NewMessage<'a> {
     pub ticket_id: &'a str,
     pub message_type: MessageType,
@@ -176,4 +192,51 @@ pub struct DeletedImage {
 pub struct MessagePage {
     pub messages: Vec<Message>,
     pub total: u64,
+}
+
+/// Where an app's events go.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EventConfig {
+    pub url: String,
+    /// Empty: events go unencrypted and unsigned.
+    pub encrypt_key: String,
+    pub verification_token: String,
+}
+
+impl std::fmt::Debug for EventConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventConfig")
+            .field("url", &self.url)
+            .field(
+                "encrypt_key",
+                &(!self.encrypt_key.is_empty()).then_some("<redacted>"),
+            )
+            .field(
+                "verification_token",
+                &(!self.verification_token.is_empty()).then_some("<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// An event claimed for delivery, with where it goes.
+#[derive(Debug, Clone)]
+pub struct ClaimedEvent {
+    pub event: crate::records::EventRow,
+    pub config: EventConfig,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// Try again at this time (ms).
+    Retry {
+        at_ms: i64,
+        error: String,
+    },
+    /// The schedule is spent.
+    Failed {
+        error: String,
+    },
 }

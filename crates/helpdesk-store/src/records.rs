@@ -22,10 +22,13 @@ pub enum RecordKind {
     Tickets,
     Messages,
     MessageImages,
+    EventConfigs,
+    EventSubscriptions,
+    Events,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
@@ -35,6 +38,9 @@ impl RecordKind {
         RecordKind::Tickets,
         RecordKind::Messages,
         RecordKind::MessageImages,
+        RecordKind::EventConfigs,
+        RecordKind::EventSubscriptions,
+        RecordKind::Events,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +54,9 @@ impl RecordKind {
             RecordKind::Tickets => "tickets",
             RecordKind::Messages => "messages",
             RecordKind::MessageImages => "message_images",
+            RecordKind::EventConfigs => "event_configs",
+            RecordKind::EventSubscriptions => "event_subscriptions",
+            RecordKind::Events => "events",
         }
     }
 }
@@ -147,6 +156,44 @@ pub struct MessageImageRow {
     pub deleted_at: Option<i64>,
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventConfigRow {
+    pub app_id: String,
+    pub url: String,
+    pub encrypt_key: String,
+    pub verification_token: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventSubscriptionRow {
+    pub app_id: String,
+    pub helpdesk_id: String,
+    pub event_type: String,
+    pub created_at: i64,
+}
+
+/// An event of the outbox. Times in milliseconds.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub event_id: String,
+    pub app_id: String,
+    pub ticket_id: String,
+    pub event_type: String,
+    /// The schema 2.0 document, its token not yet set.
+    #[serde(skip)]
+    pub body: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    #[serde(skip)]
+    pub claimed_until: i64,
+    pub delivered_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// A row of any table, as `export` gives and `import` takes them.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -160,6 +207,9 @@ pub enum Record {
     Ticket(Ticket),
     Message(MessageRow),
     MessageImage(MessageImageRow),
+    EventConfig(EventConfigRow),
+    EventSubscription(EventSubscriptionRow),
+    Event(EventRow),
 }
 
 impl Record {
@@ -184,6 +234,14 @@ impl Record {
             Record::MessageImage(r) => Cursor {
                 key: r.message_pk.clone(),
                 n: r.idx,
+            },
+            Record::EventConfig(r) => key(&r.app_id),
+            Record::EventSubscription(r) => {
+                key(&format!("{} {} {}", r.app_id, r.helpdesk_id, r.event_type))
+            }
+            Record::Event(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
             },
         }
     }

@@ -13,6 +13,8 @@ use helpdesk_store::StorageConfig;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+pub mod receiver;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_helpdesk");
 
 pub struct Serving {
@@ -106,6 +108,12 @@ pub fn serve_env<T: Target + ?Sized>(
 }
 
 impl Serving {
+    /// SIGKILL: no drain, no cleanup, as a crash.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("wait");
+    }
+
     /// SIGTERM, then the exit status and the log.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();

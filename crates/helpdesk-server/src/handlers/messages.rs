@@ -84,6 +84,7 @@ pub async fn create_message(
             StoreError::Invalid(d) => bad(d),
             e => e.into(),
         })?;
+    state.events_ready.notify_one();
     Ok(success(json!({"message_id": message.message_id})))
 }
 

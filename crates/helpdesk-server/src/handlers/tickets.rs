@@ -42,6 +42,7 @@ pub async fn start_service(
             customized_info,
         })
         .await?;
+    state.events_ready.notify_one();
     Ok(success(
         json!({"chat_id": ticket.chat_id, "ticket_id": ticket.ticket_id}),
     ))

@@ -65,5 +65,6 @@ sql_metadata_store!(
     PostgresMeta,
     sqlx::Postgres,
     for_share = "FOR SHARE",
-    for_update = "FOR UPDATE"
+    for_update = "FOR UPDATE",
+    skip_locked = "FOR UPDATE OF e SKIP LOCKED"
 );

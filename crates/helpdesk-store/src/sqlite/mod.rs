@@ -197,4 +197,10 @@ async fn migration_lock(database: &Path) -> crate::Result<std::fs::File> {
     Ok(file)
 }
 
-sql_metadata_store!(SqliteMeta, sqlx::Sqlite, for_share = "", for_update = "");
+sql_metadata_store!(
+    SqliteMeta,
+    sqlx::Sqlite,
+    for_share = "",
+    for_update = "",
+    skip_locked = ""
+);
