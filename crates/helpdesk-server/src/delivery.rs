@@ -96,11 +96,7 @@ async fn deliver(
     claimed: ClaimedEvent,
 ) {
     let ClaimedEvent { event, config: to } = claimed;
-    let error = match send(&http, &to, &event.body).await {
-        Ok(()) => None,
-        Err(e) => Some(e),
-    };
-    let outcome = match error {
+    let outcome = match send(&http, &to, &event.body).await.err() {
         None => DeliveryOutcome::Delivered,
         Some(error) => match config.retry_schedule.get(event.attempts as usize) {
             Some(wait) => DeliveryOutcome::Retry {
