@@ -44,6 +44,13 @@ pub struct ServeArgs {
     /// How long an app's event receiver may take to answer.
     #[arg(long, env = "HELPDESK_EVENT_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]
     event_timeout: Duration,
+    /// API calls a second per app, as Feishu's gateway limits them (429,
+    /// code 99991400); 0: no limit.
+    #[arg(long, env = "HELPDESK_RATE_LIMIT_PER_APP", default_value_t = 0)]
+    rate_limit_per_app: u32,
+    /// Token requests a second per client IP; 0: no limit.
+    #[arg(long, env = "HELPDESK_TOKEN_RATE_LIMIT", default_value_t = helpdesk_server::DEFAULT_TOKEN_RATE_LIMIT)]
+    token_rate_limit: u32,
     /// How log lines are written to stderr.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -109,6 +116,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 retry_schedule: args.event_retry_schedule.0,
                 timeout: args.event_timeout,
             },
+            rate_limit_per_app: args.rate_limit_per_app,
+            token_rate_limit: args.token_rate_limit,
         },
     )
     .await?;

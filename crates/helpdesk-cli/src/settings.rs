@@ -31,6 +31,8 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     event_retry_schedule: Option<String>,
     event_timeout: Option<String>,
+    rate_limit_per_app: Option<u32>,
+    token_rate_limit: Option<u32>,
 }
 
 impl FileSettings {
@@ -70,6 +72,14 @@ impl FileSettings {
             self.event_retry_schedule.clone(),
         );
         set("HELPDESK_EVENT_TIMEOUT", self.event_timeout.clone());
+        set(
+            "HELPDESK_RATE_LIMIT_PER_APP",
+            self.rate_limit_per_app.map(|n| n.to_string()),
+        );
+        set(
+            "HELPDESK_TOKEN_RATE_LIMIT",
+            self.token_rate_limit.map(|n| n.to_string()),
+        );
         vars
     }
 }
@@ -96,7 +106,7 @@ fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     let what = match &e.kind {
         figment::error::Kind::UnknownField(field, _) => {
             return anyhow!(
-                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout)",
+                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout, rate_limit_per_app, token_rate_limit)",
                 path.display()
             )
         }

@@ -47,6 +47,10 @@ pub enum ApiError {
     /// 234011: the bytes are not an image type we accept.
     #[error("image format not supported")]
     UploadUnsupported,
+    /// 99991400 (HTTP 429): over the rate limit of `limit` requests a
+    /// second; the window resets in `reset_secs`.
+    #[error("rate limited")]
+    RateLimited { limit: u32, reset_secs: u64 },
 }
 
 impl ApiError {
@@ -67,6 +71,7 @@ impl ApiError {
             ApiError::UploadTooLarge(_) => 234006,
             ApiError::UploadEmpty => 234010,
             ApiError::UploadUnsupported => 234011,
+            ApiError::RateLimited { .. } => 99991400,
         }
     }
 
@@ -84,6 +89,7 @@ impl ApiError {
             | ApiError::UploadTooLarge(_)
             | ApiError::UploadEmpty
             | ApiError::UploadUnsupported => 400,
+            ApiError::RateLimited { .. } => 429,
         }
     }
 
@@ -113,6 +119,7 @@ impl ApiError {
             ApiError::UploadTooLarge(_) => "file size exceed the max value".into(),
             ApiError::UploadEmpty => "file is empty".into(),
             ApiError::UploadUnsupported => "image type not supported".into(),
+            ApiError::RateLimited { .. } => "request trigger frequency limit".into(),
         }
     }
 
@@ -144,6 +151,9 @@ impl ApiError {
             ApiError::UploadUnsupported => {
                 "upload a PNG, JPEG, GIF, WEBP, BMP, TIFF or ICO image".into()
             }
+            ApiError::RateLimited { limit, reset_secs } => format!(
+                "at most {limit} requests a second: retry after {reset_secs} s (x-ogw-ratelimit-reset)"
+            ),
         }
     }
 }

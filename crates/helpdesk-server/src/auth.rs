@@ -38,6 +38,7 @@ impl Presented {
             .load()
             .verify(TokenKind::Tenant, token, helpdesk_store::now())
             .ok_or(ApiError::InvalidToken)?;
+        state.rate_limits.check_app(&claims.app_id)?;
         let credential = headers
             .get("x-lark-helpdesk-authorization")
             .and_then(|v| v.to_str().ok())

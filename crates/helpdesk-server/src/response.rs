@@ -82,6 +82,16 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
 fn error_response(err: &ApiError, log_id: &LogId) -> Response {
     let status =
         StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = body_of(err, log_id, status);
+    if let ApiError::RateLimited { limit, reset_secs } = err {
+        let h = res.headers_mut();
+        h.insert("x-ogw-ratelimit-limit", HeaderValue::from(*limit));
+        h.insert("x-ogw-ratelimit-reset", HeaderValue::from(*reset_secs));
+    }
+    res
+}
+
+fn body_of(err: &ApiError, log_id: &LogId, status: StatusCode) -> Response {
     json_response(
         status,
         &json!({

@@ -7,7 +7,13 @@ use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
 
 use crate::cache::{DownloadCache, POLL_EVERY};
 use crate::delivery::DeliveryConfig;
+use crate::limits::RateLimits;
 use crate::response::Observe;
+
+/// Token requests a second from one IP: far above what SDKs need (one per
+/// app every 90 minutes, from their cache), far below what would load the
+/// database, and it makes guessing a secret online hopeless twice over.
+pub const DEFAULT_TOKEN_RATE_LIMIT: u32 = 100;
 
 /// What the operator can tune.
 #[derive(Debug, Clone)]
@@ -22,6 +28,10 @@ pub struct ServerConfig {
     pub metrics: bool,
     /// How events are delivered.
     pub events: DeliveryConfig,
+    /// API calls a second per app; 0: no limit.
+    pub rate_limit_per_app: u32,
+    /// Token requests a second per client IP; 0: no limit.
+    pub token_rate_limit: u32,
 }
 
 impl Default for ServerConfig {
@@ -32,6 +42,8 @@ impl Default for ServerConfig {
             json_log: false,
             metrics: false,
             events: DeliveryConfig::default(),
+            rate_limit_per_app: 0,
+            token_rate_limit: DEFAULT_TOKEN_RATE_LIMIT,
         }
     }
 }
@@ -52,6 +64,7 @@ pub struct Inner {
     /// Woken when an event may have become due (one was recorded here, or
     /// a delivery ended).
     pub events_ready: Arc<tokio::sync::Notify>,
+    pub rate_limits: RateLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -84,6 +97,7 @@ impl AppState {
                 metrics: config.metrics,
             },
             events_ready: Arc::new(tokio::sync::Notify::new()),
+            rate_limits: RateLimits::new(config.rate_limit_per_app, config.token_rate_limit),
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
         tokio::spawn(crate::delivery::run(
@@ -102,6 +116,7 @@ async fn watch(state: Weak<Inner>) {
     loop {
         tick.tick().await;
         let Some(state) = state.upgrade() else { return };
+        state.rate_limits.forget_idle();
         let generation = match state.meta.generation().await {
             Ok(g) => Some(g),
             Err(e) => {

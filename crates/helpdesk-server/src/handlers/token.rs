@@ -3,6 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::Extension;
 use axum::http::StatusCode;
 use axum::response::Response;
 use helpdesk_core::ApiError;
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use super::{json_object, string_field};
 use crate::response::{json_response, Failure};
-use crate::AppState;
+use crate::{AppState, PeerAddr};
 
 /// The app whose app_id and app_secret the body carries.
 async fn authenticate(
@@ -53,10 +54,20 @@ fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
         .issue(kind, &app.app_id, app.tokens_not_before, now)
 }
 
+/// The per-IP limit of token requests, when the peer is known.
+fn limit(state: &AppState, peer: Option<Extension<PeerAddr>>) -> Result<(), Failure> {
+    match peer {
+        Some(Extension(PeerAddr(addr))) => Ok(state.rate_limits.check_token(addr.ip())?),
+        None => Ok(()),
+    }
+}
+
 pub async fn tenant_access_token(
     State(state): State<AppState>,
+    peer: Option<Extension<PeerAddr>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
+    limit(&state, peer)?;
     let app = authenticate(&state, &body).await?;
     let issued = issue(&state, &app, TokenKind::Tenant, now());
     Ok(json_response(
@@ -67,8 +78,10 @@ pub async fn tenant_access_token(
 
 pub async fn app_access_token(
     State(state): State<AppState>,
+    peer: Option<Extension<PeerAddr>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
+    limit(&state, peer)?;
     let app = authenticate(&state, &body).await?;
     // One instant for both, so that they come from the same issuing period.
     let now = now();
