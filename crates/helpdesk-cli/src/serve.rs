@@ -51,6 +51,20 @@ pub struct ServeArgs {
     /// Token requests a second per client IP; 0: no limit.
     #[arg(long, env = "HELPDESK_TOKEN_RATE_LIMIT", default_value_t = helpdesk_server::DEFAULT_TOKEN_RATE_LIMIT)]
     token_rate_limit: u32,
+    /// Time a client has to send a request's headers.
+    #[arg(long, env = "HELPDESK_HEADER_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]
+    header_timeout: Duration,
+    /// Time a request's body has to arrive whole (an upload that trickles
+    /// in is cut off with 234001 and its spool file removed).
+    #[arg(long, env = "HELPDESK_BODY_TIMEOUT", default_value = "60s", value_parser = crate::settings::parse_duration)]
+    body_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between requests.
+    #[arg(long, env = "HELPDESK_IDLE_TIMEOUT", default_value = "60s", value_parser = crate::settings::parse_duration)]
+    idle_timeout: Duration,
+    /// Open connections at most; at the cap a new one closes the idlest idle
+    /// connection, and is refused when none is idle.
+    #[arg(long, env = "HELPDESK_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
     /// How log lines are written to stderr.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -118,6 +132,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             },
             rate_limit_per_app: args.rate_limit_per_app,
             token_rate_limit: args.token_rate_limit,
+            body_timeout: args.body_timeout,
         },
     )
     .await?;
@@ -143,7 +158,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     println!("helpdesk listening on {base_url}");
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
-    helpdesk_server::serve(listener, helpdesk_server::router(state), shutdown_signal()).await?;
+    helpdesk_server::serve_with(
+        listener,
+        helpdesk_server::router(state),
+        shutdown_signal(),
+        helpdesk_server::ConnLimits {
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections,
+        },
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -33,6 +33,10 @@ struct FileSettings {
     event_timeout: Option<String>,
     rate_limit_per_app: Option<u32>,
     token_rate_limit: Option<u32>,
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    max_connections: Option<usize>,
 }
 
 impl FileSettings {
@@ -80,6 +84,13 @@ impl FileSettings {
             "HELPDESK_TOKEN_RATE_LIMIT",
             self.token_rate_limit.map(|n| n.to_string()),
         );
+        set("HELPDESK_HEADER_TIMEOUT", self.header_timeout.clone());
+        set("HELPDESK_BODY_TIMEOUT", self.body_timeout.clone());
+        set("HELPDESK_IDLE_TIMEOUT", self.idle_timeout.clone());
+        set(
+            "HELPDESK_MAX_CONNECTIONS",
+            self.max_connections.map(|n| n.to_string()),
+        );
         vars
     }
 }
@@ -106,7 +117,7 @@ fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     let what = match &e.kind {
         figment::error::Kind::UnknownField(field, _) => {
             return anyhow!(
-                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout, rate_limit_per_app, token_rate_limit)",
+                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout, rate_limit_per_app, token_rate_limit, header_timeout, body_timeout, idle_timeout, max_connections)",
                 path.display()
             )
         }

@@ -12,15 +12,24 @@ use serde_json::Value;
 /// rate-limit headers.
 async fn get_ticket(base: &str, caller: &Caller) -> (u16, i64, Option<String>, Option<String>) {
     let res = reqwest::Client::new()
-        .get(format!("{base}/open-apis/helpdesk/v1/tickets/7000000000000000000"))
+        .get(format!(
+            "{base}/open-apis/helpdesk/v1/tickets/7000000000000000000"
+        ))
         .bearer_auth(&caller.token)
         .header("X-Lark-Helpdesk-Authorization", &caller.credential)
         .send()
         .await
         .unwrap();
     let status = res.status().as_u16();
-    let header = |n: &str| res.headers().get(n).map(|v| v.to_str().unwrap().to_string());
-    let (limit, reset) = (header("x-ogw-ratelimit-limit"), header("x-ogw-ratelimit-reset"));
+    let header = |n: &str| {
+        res.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (limit, reset) = (
+        header("x-ogw-ratelimit-limit"),
+        header("x-ogw-ratelimit-reset"),
+    );
     let body: Value = res.json().await.unwrap();
     (status, body["code"].as_i64().unwrap(), limit, reset)
 }
@@ -57,11 +66,20 @@ async fn beyond_the_per_app_limit_calls_get_429_99991400_and_the_sdk_waits_as_to
     let ticket = open_ticket(&c).await;
     let start = Instant::now();
     for _ in 0..6 {
-        c.ticket(&ticket).await.expect("the SDK retries after the reset");
+        c.ticket(&ticket)
+            .await
+            .expect("the SDK retries after the reset");
     }
-    assert!(start.elapsed() >= Duration::from_millis(1500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
     let (_, log) = server.terminate();
-    assert!(log.contains("code=99991400"), "some calls were refused on the way");
+    assert!(
+        log.contains("code=99991400"),
+        "some calls were refused on the way"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,7 +91,10 @@ async fn token_requests_are_limited_per_client_ip() {
     let mut codes = Vec::new();
     for _ in 0..6 {
         let res = http
-            .post(format!("{}/open-apis/auth/v3/tenant_access_token/internal", server.base))
+            .post(format!(
+                "{}/open-apis/auth/v3/tenant_access_token/internal",
+                server.base
+            ))
             .json(&serde_json::json!({"app_id": party.app_id, "app_secret": "guess"}))
             .send()
             .await
@@ -88,6 +109,9 @@ async fn token_requests_are_limited_per_client_ip() {
         codes.push((status, body["code"].as_i64().unwrap()));
     }
     assert_eq!(&codes[..3], &[(200, 10014); 3]);
-    assert!(codes[3..].iter().all(|c| *c == (429, 99991400)), "{codes:?}");
+    assert!(
+        codes[3..].iter().all(|c| *c == (429, 99991400)),
+        "{codes:?}"
+    );
     server.terminate();
 }

@@ -8,6 +8,7 @@
 mod access_log;
 mod auth;
 mod cache;
+mod deadline;
 mod delivery;
 mod handlers;
 mod limits;
@@ -24,5 +25,5 @@ pub use logid::LogId;
 pub use metrics::describe_metrics;
 pub use router::router;
 pub use serve::serve;
-pub use serve::PeerAddr;
+pub use serve::{serve_with, ConnLimits, PeerAddr};
 pub use state::{AppState, ServerConfig, DEFAULT_TOKEN_RATE_LIMIT};

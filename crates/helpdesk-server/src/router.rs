@@ -80,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         routes = routes.route_layer(axum::middleware::from_fn(tag_route));
     }
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.body_timeout,
+            crate::deadline::body_deadline,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))

@@ -1,16 +1,29 @@
 //! The accept loop: HTTP/1.1 with Title-Case header names (Python's SDK reads
-//! headers from a plain dict by their exact spelling), and a graceful stop.
+//! headers from a plain dict by their exact spelling), limits on slow and
+//! idle clients, and a graceful stop.
+//!
+//! Every connection is tracked with whether it is serving a request and
+//! when it last did. A connection that sends nothing within the header
+//! timeout, or sits idle past the idle timeout, is closed. At the connection
+//! cap, a new connection closes the idlest idle one; when every connection
+//! is busy, the new one is refused. A request body must arrive within the
+//! body timeout (see `router`).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use tower_layer::Layer;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower_layer::Layer;
 
 /// The client's address, on every request's extensions.
 #[derive(Debug, Clone, Copy)]
@@ -19,18 +32,165 @@ pub struct PeerAddr(pub std::net::SocketAddr);
 /// How long in-flight requests get to finish once a stop is asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops
-/// accepting, lets in-flight requests finish, and returns.
+/// What slow and idle clients may hold.
+#[derive(Debug, Clone)]
+pub struct ConnLimits {
+    /// To send a request's headers, from the first byte (or from the end of
+    /// the previous response).
+    pub header_timeout: Duration,
+    /// Between requests on a keep-alive connection.
+    pub idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
+    }
+}
+
+/// One connection's state, shared with its task.
+struct Conn {
+    in_flight: AtomicUsize,
+    /// Milliseconds since the tracker started, of the last request's start
+    /// or end.
+    last_active: AtomicU64,
+    close: Notify,
+}
+
+#[derive(Default)]
+struct Tracker {
+    started: Option<Instant>,
+    next_id: AtomicU64,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    empty: Notify,
+}
+
+impl Tracker {
+    fn now(&self) -> u64 {
+        self.started.map_or(0, |s| s.elapsed().as_millis() as u64)
+    }
+
+    fn len(&self) -> usize {
+        self.conns.lock().map_or(0, |c| c.len())
+    }
+
+    fn add(&self) -> (u64, Arc<Conn>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            in_flight: AtomicUsize::new(0),
+            last_active: AtomicU64::new(self.now()),
+            close: Notify::new(),
+        });
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.insert(id, conn.clone());
+        }
+        (id, conn)
+    }
+
+    fn remove(&self, id: u64) {
+        let empty = self.conns.lock().map_or(true, |mut c| {
+            c.remove(&id);
+            c.is_empty()
+        });
+        if empty {
+            self.empty.notify_waiters();
+        }
+    }
+
+    /// Idle connections, idlest first.
+    fn idle(&self) -> Vec<Arc<Conn>> {
+        let mut idle: Vec<Arc<Conn>> = self.conns.lock().map_or(Vec::new(), |c| {
+            c.values()
+                .filter(|c| c.in_flight.load(Ordering::Acquire) == 0)
+                .cloned()
+                .collect()
+        });
+        idle.sort_by_key(|c| c.last_active.load(Ordering::Relaxed));
+        idle
+    }
+
+    fn close_all(&self) {
+        if let Ok(conns) = self.conns.lock() {
+            for c in conns.values() {
+                c.close.notify_one();
+            }
+        }
+    }
+}
+
+/// The router, counting each connection's requests in flight.
+#[derive(Clone)]
+struct Counted<S> {
+    inner: S,
+    conn: Arc<Conn>,
+    tracker: Arc<Tracker>,
+}
+
+impl<S, R> tower_service::Service<R> for Counted<S>
+where
+    S: tower_service::Service<R> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.conn
+            .last_active
+            .store(self.tracker.now(), Ordering::Relaxed);
+        let fut = self.inner.call(req);
+        let conn = self.conn.clone();
+        let tracker = self.tracker.clone();
+        Box::pin(async move {
+            let res = fut.await;
+            conn.last_active.store(tracker.now(), Ordering::Relaxed);
+            conn.in_flight.fetch_sub(1, Ordering::AcqRel);
+            res
+        })
+    }
+}
+
+/// Serves `router` on `listener` with the default limits until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
+    serve_with(listener, router, shutdown, ConnLimits::default()).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops
+/// accepting, lets in-flight requests finish, and returns.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    limits: ConnLimits,
+) -> std::io::Result<()> {
+    let tracker = Arc::new(Tracker {
+        started: Some(Instant::now()),
+        ..Tracker::default()
+    });
     let mut http = http1::Builder::new();
     http.title_case_headers(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(limits.header_timeout)
+        // Header values up to this size reach the handlers (which answer
+        // with Feishu's errors); beyond it hyper answers 431 itself.
+        .max_buf_size(1024 * 1024);
+    tokio::spawn(reap_idle(Arc::downgrade(&tracker), limits.idle_timeout));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -44,24 +204,86 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(
-                    axum::Extension(PeerAddr(peer)).layer(router.clone()),
-                );
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                if tracker.len() >= limits.max_connections {
+                    match tracker.idle().first() {
+                        Some(idlest) => idlest.close.notify_one(),
+                        None => {
+                            tracing::warn!(%peer, max = limits.max_connections, "every connection is busy: refused one");
+                            drop(stream);
+                            continue;
+                        }
                     }
+                }
+                let _ = stream.set_nodelay(true);
+                let (id, conn) = tracker.add();
+                let service = TowerToHyperService::new(Counted {
+                    inner: axum::Extension(PeerAddr(peer)).layer(router.clone()),
+                    conn: conn.clone(),
+                    tracker: tracker.clone(),
+                });
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let tracker = tracker.clone();
+                tokio::spawn(async move {
+                    tokio::pin!(connection);
+                    let mut closing = false;
+                    loop {
+                        tokio::select! {
+                            res = connection.as_mut() => {
+                                if let Err(e) = res {
+                                    tracing::debug!(error = %e, "connection ended with an error");
+                                }
+                                break;
+                            }
+                            _ = conn.close.notified(), if !closing => {
+                                // Finishes a request in flight, then closes.
+                                connection.as_mut().graceful_shutdown();
+                                closing = true;
+                            }
+                        }
+                    }
+                    tracker.remove(id);
                 });
             }
             _ = &mut shutdown => break,
         }
     }
     drop(listener);
+    let drained = async {
+        loop {
+            let empty = tracker.empty.notified();
+            if tracker.len() == 0 {
+                return;
+            }
+            tracker.close_all();
+            tokio::select! {
+                _ = empty => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    };
     tokio::select! {
-        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = drained => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("stopped waiting for open connections"),
     }
     Ok(())
+}
+
+/// Closes connections idle past `idle_timeout`, every second, until the
+/// server stops.
+async fn reap_idle(tracker: std::sync::Weak<Tracker>, idle_timeout: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Some(tracker) = tracker.upgrade() else {
+            return;
+        };
+        let now = tracker.now();
+        for conn in tracker.idle() {
+            let idle_for = now.saturating_sub(conn.last_active.load(Ordering::Relaxed));
+            if idle_for < idle_timeout.as_millis() as u64 {
+                break;
+            }
+            conn.close.notify_one();
+        }
+    }
 }

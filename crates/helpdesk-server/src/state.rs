@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use helpdesk_store::tokens::TokenSigner;
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub rate_limit_per_app: u32,
     /// Token requests a second per client IP; 0: no limit.
     pub token_rate_limit: u32,
+    /// A request body must arrive whole within this.
+    pub body_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             events: DeliveryConfig::default(),
             rate_limit_per_app: 0,
             token_rate_limit: DEFAULT_TOKEN_RATE_LIMIT,
+            body_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -65,6 +69,7 @@ pub struct Inner {
     /// a delivery ended).
     pub events_ready: Arc<tokio::sync::Notify>,
     pub rate_limits: RateLimits,
+    pub body_timeout: Duration,
 }
 
 impl std::ops::Deref for AppState {
@@ -98,6 +103,7 @@ impl AppState {
             },
             events_ready: Arc::new(tokio::sync::Notify::new()),
             rate_limits: RateLimits::new(config.rate_limit_per_app, config.token_rate_limit),
+            body_timeout: config.body_timeout,
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
         tokio::spawn(crate::delivery::run(

@@ -3,9 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::Extension;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use helpdesk_core::ApiError;
 use helpdesk_store::tokens::{Issued, TokenKind};
 use helpdesk_store::{now, secret, App};
