@@ -63,7 +63,11 @@ pub enum AdminCommand {
     /// Reads every live image's object and checks its size and SHA-256, on
     /// any backend; lists objects no image uses. Exits 1 if any is missing
     /// or corrupt.
-    Verify,
+    Verify {
+        /// Check sizes only, without reading the objects.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -534,8 +538,8 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             print(json!({"backup": out.display().to_string(), "copied": taken}));
         }
         AdminCommand::Restore { .. } => unreachable!("handled above"),
-        AdminCommand::Verify => {
-            let report = backup::verify(&stores, progress("verify")).await?;
+        AdminCommand::Verify { quick } => {
+            let report = backup::verify(&stores, !quick, progress("verify")).await?;
             for sha256 in &report.missing {
                 eprintln!("verify: missing object {sha256}");
             }
