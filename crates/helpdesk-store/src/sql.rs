@@ -109,6 +109,28 @@ macro_rules! sql_metadata_store {
             }
         }
 
+        /// What a lookup binds for an id a client sent: PostgreSQL cannot
+        /// hold NUL in text (and answers an error), and no id has one, so
+        /// such an id becomes the empty string, which matches nothing on
+        /// every backend.
+        fn id(s: &str) -> &str {
+            if s.contains('\0') {
+                ""
+            } else {
+                s
+            }
+        }
+
+        /// Text to store must be storable on every backend.
+        fn storable(fields: &[&str]) -> Result<()> {
+            if fields.iter().any(|f| f.contains('\0')) {
+                return Err(StoreError::Invalid(
+                    "text may not contain NUL (\\u0000) characters".into(),
+                ));
+            }
+            Ok(())
+        }
+
         /// Moves the change counter (see `MetadataStore::generation`).
         const BUMP: &str = "UPDATE changes SET generation = generation + 1 WHERE id = 1";
 
@@ -385,6 +407,7 @@ macro_rules! sql_metadata_store {
             }
 
             async fn create_tenant(&self, name: &str) -> Result<Tenant> {
+                storable(&[name])?;
                 let tenant = Tenant {
                     tenant_key: ids::tenant_key(),
                     name: name.to_string(),
@@ -399,6 +422,7 @@ macro_rules! sql_metadata_store {
             }
 
             async fn create_app(&self, new: NewApp<'_>) -> Result<App> {
+                storable(&[new.name, new.tenant_key])?;
                 let app = App {
                     app_id: ids::app_id(),
                     tenant_key: new.tenant_key.to_string(),
@@ -435,7 +459,7 @@ macro_rules! sql_metadata_store {
                     app_columns!(),
                     " FROM apps a WHERE a.app_id = $1"
                 ))
-                .bind(app_id)
+                .bind(id(app_id))
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(App::try_from).transpose()
@@ -451,8 +475,8 @@ macro_rules! sql_metadata_store {
                     credential_columns!(),
                     " FROM apps a LEFT JOIN helpdesks h ON h.helpdesk_id = $2 WHERE a.app_id = $1"
                 ))
-                .bind(app_id)
-                .bind(helpdesk_id)
+                .bind(id(app_id))
+                .bind(id(helpdesk_id))
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(CredentialsRow::split).transpose()
@@ -549,6 +573,7 @@ macro_rules! sql_metadata_store {
                 name: &str,
                 token_sha256: &str,
             ) -> Result<Helpdesk> {
+                storable(&[tenant_key, name])?;
                 let helpdesk = Helpdesk {
                     helpdesk_id: ids::helpdesk_id(),
                     tenant_key: tenant_key.to_string(),
@@ -573,6 +598,7 @@ macro_rules! sql_metadata_store {
             }
 
             async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image> {
+                storable(&[file_name])?;
                 let image = Image {
                     image_key: ids::image_key(),
                     tenant_key: tenant_key.to_string(),
@@ -628,7 +654,7 @@ macro_rules! sql_metadata_store {
                     let row: Option<ImageRow> = sqlx::query_as(
                         "SELECT * FROM images WHERE image_key = $1 AND tenant_key = $2 AND deleted_at IS NULL",
                     )
-                    .bind(key)
+                    .bind(id(key))
                     .bind(tenant_key)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -638,6 +664,7 @@ macro_rules! sql_metadata_store {
             }
 
             async fn create_ticket(&self, new: NewTicket<'_>) -> Result<Ticket> {
+                storable(&[new.guest_open_id, new.customized_info.unwrap_or("")])?;
                 let now = now();
                 let ticket = Ticket {
                     ticket_id: ids::ticket_id(),
@@ -682,13 +709,14 @@ macro_rules! sql_metadata_store {
 
             async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>> {
                 Ok(sqlx::query_as("SELECT * FROM tickets WHERE ticket_id = $1 AND helpdesk_id = $2")
-                    .bind(ticket_id)
-                    .bind(helpdesk_id)
+                    .bind(id(ticket_id))
+                    .bind(id(helpdesk_id))
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
             async fn add_message(&self, new: NewMessage<'_>) -> Result<Message> {
+                storable(&[new.content, new.user_id, new.user_name, new.avatar_url])?;
                 let message = Message {
                     id: ids::message_pk(),
                     message_id: ids::message_id(),
@@ -799,7 +827,7 @@ macro_rules! sql_metadata_store {
                 const WHERE: &str = "WHERE ticket_id = $1 AND ($2 IS NULL OR created_at >= $2)
                                      AND ($3 IS NULL OR created_at <= $3)";
                 let total: i64 = sqlx::query(&format!("SELECT count(*) AS n FROM messages {WHERE}"))
-                    .bind(ticket_id)
+                    .bind(id(ticket_id))
                     .bind(filter.time_start)
                     .bind(filter.time_end)
                     .fetch_one(&self.pool)
@@ -808,7 +836,7 @@ macro_rules! sql_metadata_store {
                 let rows: Vec<MessageRow> = sqlx::query_as(&format!(
                     "SELECT * FROM messages {WHERE} ORDER BY created_at, seq LIMIT $4 OFFSET $5"
                 ))
-                .bind(ticket_id)
+                .bind(id(ticket_id))
                 .bind(filter.time_start)
                 .bind(filter.time_end)
                 .bind(filter.limit.min(i64::MAX as u64) as i64)
@@ -836,7 +864,11 @@ macro_rules! sql_metadata_store {
                     MessageRef::MessageId(v) => (download_by!("message_id"), v),
                 };
                 let row = self
-                    .download_row(sql, [app_id, helpdesk_id, ticket_id, value], index as i64)
+                    .download_row(
+                        sql,
+                        [id(app_id), id(helpdesk_id), id(ticket_id), id(value)],
+                        index as i64,
+                    )
                     .await?;
                 row.map(DownloadRow::split).transpose()
             }
@@ -975,6 +1007,9 @@ macro_rules! sql_metadata_store {
             }
 
             async fn set_event_config(&self, app_id: &str, config: Option<&EventConfig>) -> Result<()> {
+                if let Some(c) = config {
+                    storable(&[&c.url, &c.encrypt_key, &c.verification_token])?;
+                }
                 let mut tx = self.write().await?;
                 let exists = sqlx::query("SELECT 1 FROM apps WHERE app_id = $1")
                     .bind(app_id)

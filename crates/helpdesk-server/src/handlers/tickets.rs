@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::Response;
 use helpdesk_core::ApiError;
-use helpdesk_store::{NewTicket, Ticket};
+use helpdesk_store::{NewTicket, StoreError, Ticket};
 use serde_json::{json, Value};
 
 use super::{json_object, string_field, TicketId};
@@ -41,7 +41,11 @@ pub async fn start_service(
             human_service,
             customized_info,
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(d) => bad(&d),
+            e => e.into(),
+        })?;
     state.events_ready.notify_one();
     Ok(success(
         json!({"chat_id": ticket.chat_id, "ticket_id": ticket.ticket_id}),
