@@ -215,7 +215,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
         Endpoint::Subscribe,
     ];
     let mut checked = 0;
-    let mut own_writes = vec![0usize; TENANTS];
+    let mut own_writes = [0usize; TENANTS];
     let range = |used: bool| if used { 0..TENANTS } else { 0..1 };
     for e in endpoints {
         let (uses_ticket, uses_msg, uses_key) = slots(e);
