@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -60,7 +60,16 @@ struct Conn {
     /// Milliseconds since the tracker started, of the last request's start
     /// or end.
     last_active: AtomicU64,
+    /// Asked to close: no longer counted against the cap, nor chosen again.
+    closing: AtomicBool,
     close: Notify,
+}
+
+impl Conn {
+    fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.close.notify_one();
+    }
 }
 
 #[derive(Default)]
@@ -80,11 +89,21 @@ impl Tracker {
         self.conns.lock().map_or(0, |c| c.len())
     }
 
+    /// Connections not asked to close.
+    fn open(&self) -> usize {
+        self.conns.lock().map_or(0, |c| {
+            c.values()
+                .filter(|c| !c.closing.load(Ordering::Acquire))
+                .count()
+        })
+    }
+
     fn add(&self) -> (u64, Arc<Conn>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn {
             in_flight: AtomicUsize::new(0),
             last_active: AtomicU64::new(self.now()),
+            closing: AtomicBool::new(false),
             close: Notify::new(),
         });
         if let Ok(mut conns) = self.conns.lock() {
@@ -103,11 +122,13 @@ impl Tracker {
         }
     }
 
-    /// Idle connections, idlest first.
+    /// Idle connections not yet asked to close, idlest first.
     fn idle(&self) -> Vec<Arc<Conn>> {
         let mut idle: Vec<Arc<Conn>> = self.conns.lock().map_or(Vec::new(), |c| {
             c.values()
-                .filter(|c| c.in_flight.load(Ordering::Acquire) == 0)
+                .filter(|c| {
+                    c.in_flight.load(Ordering::Acquire) == 0 && !c.closing.load(Ordering::Acquire)
+                })
                 .cloned()
                 .collect()
         });
@@ -118,7 +139,7 @@ impl Tracker {
     fn close_all(&self) {
         if let Ok(conns) = self.conns.lock() {
             for c in conns.values() {
-                c.close.notify_one();
+                c.close();
             }
         }
     }
@@ -204,9 +225,9 @@ pub async fn serve_with(
                         continue;
                     }
                 };
-                if tracker.len() >= limits.max_connections {
+                if tracker.open() >= limits.max_connections {
                     match tracker.idle().first() {
-                        Some(idlest) => idlest.close.notify_one(),
+                        Some(idlest) => idlest.close(),
                         None => {
                             tracing::warn!(%peer, max = limits.max_connections, "every connection is busy: refused one");
                             drop(stream);
@@ -283,7 +304,7 @@ async fn reap_idle(tracker: std::sync::Weak<Tracker>, idle_timeout: Duration) {
             if idle_for < idle_timeout.as_millis() as u64 {
                 break;
             }
-            conn.close.notify_one();
+            conn.close();
         }
     }
 }
