@@ -25,6 +25,24 @@ pub fn enabled() -> bool {
     tracing::enabled!(target: "helpdesk::access", tracing::Level::INFO)
 }
 
+/// Now, as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (tracing's layout).
+fn write_timestamp(out: &mut String) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60,
+        now.subsec_micros(),
+    );
+}
+
 pub fn write(
     log_id: &LogId,
     method: &http::Method,
@@ -38,19 +56,10 @@ pub fn write(
             return;
         };
         line.clear();
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let secs = now.as_secs() as i64;
-        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-        let sod = secs.rem_euclid(86_400);
+        write_timestamp(&mut line);
         let _ = write!(
             line,
-            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z  INFO helpdesk::access: log_id={log_id} method={method} path={path} status={status} code=",
-            sod / 3600,
-            sod / 60 % 60,
-            sod % 60,
-            now.subsec_micros(),
+            "  INFO helpdesk::access: log_id={log_id} method={method} path={path} status={status} code="
         );
         match code {
             Some(c) => {
@@ -77,19 +86,8 @@ pub fn write_json(
     app_id: Option<&str>,
     took: Duration,
 ) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as i64;
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let timestamp = format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60,
-        now.subsec_micros()
-    );
+    let mut timestamp = String::with_capacity(27);
+    write_timestamp(&mut timestamp);
     let line = serde_json::json!({
         "timestamp": timestamp,
         "level": "INFO",

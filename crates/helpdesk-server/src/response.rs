@@ -168,8 +168,11 @@ pub async fn envelope(
     req.extensions_mut().insert(log_id.clone());
     let span = tracing::info_span!("request", log_id = %log_id);
     let mut res = next.run(req).instrument(span).await;
-    // Before an error body replaces the response and its extensions.
-    let route = res.extensions().get::<Route>().map_or("unmatched", |r| r.0);
+    // Read before an error body replaces the response and its extensions,
+    // and only when something reports it.
+    let route = observe
+        .needs_route()
+        .then(|| res.extensions().get::<Route>().map_or("unmatched", |r| r.0));
 
     let code = match res.extensions_mut().remove::<ApiError>() {
         Some(err) => {
@@ -183,7 +186,7 @@ pub async fn envelope(
     }
     let status = res.status().as_u16();
     let took = started.elapsed();
-    if observe.needs_route() {
+    if let Some(route) = route {
         if observe.metrics {
             crate::metrics::request(route, status, code, took);
         }

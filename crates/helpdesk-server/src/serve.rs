@@ -72,17 +72,25 @@ impl Conn {
     }
 }
 
-#[derive(Default)]
 struct Tracker {
-    started: Option<Instant>,
+    started: Instant,
     next_id: AtomicU64,
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
     empty: Notify,
 }
 
 impl Tracker {
+    fn new() -> Tracker {
+        Tracker {
+            started: Instant::now(),
+            next_id: AtomicU64::new(0),
+            conns: Mutex::new(HashMap::new()),
+            empty: Notify::new(),
+        }
+    }
+
     fn now(&self) -> u64 {
-        self.started.map_or(0, |s| s.elapsed().as_millis() as u64)
+        self.started.elapsed().as_millis() as u64
     }
 
     fn len(&self) -> usize {
@@ -200,10 +208,7 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
     limits: ConnLimits,
 ) -> std::io::Result<()> {
-    let tracker = Arc::new(Tracker {
-        started: Some(Instant::now()),
-        ..Tracker::default()
-    });
+    let tracker = Arc::new(Tracker::new());
     let mut http = http1::Builder::new();
     http.title_case_headers(true)
         .timer(TokioTimer::new())
