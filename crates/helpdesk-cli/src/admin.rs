@@ -274,23 +274,10 @@ async fn verify_event_url(config: &EventConfig) -> Result<()> {
         "token": config.verification_token,
         "type": "url_verification",
     });
-    let sealed = helpdesk_core::events::seal(&request, &config.encrypt_key, helpdesk_store::now());
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .http1_title_case_headers()
-        .build()?;
-    let mut req = http
-        .post(&config.url)
-        .header("Content-Type", "application/json; charset=utf-8")
-        .body(sealed.body);
-    for (name, value) in sealed.headers {
-        req = req.header(name, value);
-    }
+    let http = helpdesk_server::event_client(std::time::Duration::from_secs(10))?;
     let url = &config.url;
     let fix = "make it answer Feishu's url_verification with the challenge (the SDKs' event dispatchers do), then run this again";
-    let res = req
-        .send()
+    let res = helpdesk_server::post_sealed(&http, url, &request, &config.encrypt_key)
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach {url} ({}): {fix}", e.without_url()))?;
     let status = res.status().as_u16();

@@ -42,16 +42,7 @@ impl Default for DeliveryConfig {
 
 /// Runs until the state is dropped.
 pub(crate) async fn run(state: Weak<Inner>, config: DeliveryConfig) {
-    let http = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        // Receivers read these headers by their exact spelling (the Python
-        // SDK's dispatcher takes a plain dict).
-        .http1_title_case_headers()
-        .user_agent(concat!("helpdesk-events/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let http = match event_client(config.timeout) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the event delivery client: events are not delivered");
@@ -125,18 +116,31 @@ async fn deliver(
     inner.events_ready.notify_one();
 }
 
-/// POSTs the event, sealed for the app; Ok on a 2xx answer.
-async fn send(
+/// The client every event request goes through (deliveries and the admin's
+/// URL verification): no redirects, a timeout, and Title-Case headers, which
+/// receivers read by their exact spelling (the Python SDK's dispatcher takes
+/// a plain dict).
+pub fn event_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .http1_title_case_headers()
+        .user_agent(concat!("helpdesk-events/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// POSTs `document` to `url`, sealed and signed for `encrypt_key` (as it is,
+/// without one).
+pub async fn post_sealed(
     http: &reqwest::Client,
-    to: &helpdesk_store::EventConfig,
-    body: &str,
-) -> Result<(), String> {
-    let mut document: Value =
-        serde_json::from_str(body).map_err(|e| format!("stored event is not JSON: {e}"))?;
-    document["header"]["token"] = Value::String(to.verification_token.clone());
-    let sealed = events::seal(&document, &to.encrypt_key, now_ms() / 1000);
+    url: &str,
+    document: &Value,
+    encrypt_key: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let sealed = events::seal(document, encrypt_key, now_ms() / 1000);
     let mut req = http
-        .post(&to.url)
+        .post(url)
         .header(
             http::header::CONTENT_TYPE,
             "application/json; charset=utf-8",
@@ -145,7 +149,19 @@ async fn send(
     for (name, value) in sealed.headers {
         req = req.header(name, value);
     }
-    match req.send().await {
+    req.send().await
+}
+
+/// POSTs the event to the app; Ok on a 2xx answer.
+async fn send(
+    http: &reqwest::Client,
+    to: &helpdesk_store::EventConfig,
+    body: &str,
+) -> Result<(), String> {
+    let mut document: Value =
+        serde_json::from_str(body).map_err(|e| format!("stored event is not JSON: {e}"))?;
+    document["header"]["token"] = Value::String(to.verification_token.clone());
+    match post_sealed(http, &to.url, &document, &to.encrypt_key).await {
         Ok(res) if res.status().is_success() => Ok(()),
         Ok(res) => Err(format!(
             "the receiver answered HTTP {}",

@@ -20,7 +20,7 @@ mod router;
 mod serve;
 mod state;
 
-pub use delivery::DeliveryConfig;
+pub use delivery::{event_client, post_sealed, DeliveryConfig};
 pub use logid::LogId;
 pub use metrics::describe_metrics;
 pub use router::router;
