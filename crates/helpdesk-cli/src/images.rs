@@ -89,10 +89,7 @@ fn explain(e: Error, base_url: &str) -> anyhow::Error {
         Error::Api(api) if api.code == 99991672 => anyhow!("{e}: grant the app that scope"),
         Error::Transport { url, source } => {
             // reqwest nests the cause several levels down; the innermost says it.
-            let mut cause: &dyn std::error::Error = source;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
+            let cause = helpdesk_core::error::root_cause(source);
             anyhow!("cannot reach {url}: {cause}: check --base-url / HELPDESK_BASE_URL ({base_url}) and the network")
         }
         _ => anyhow::Error::new(e),

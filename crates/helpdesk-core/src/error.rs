@@ -158,6 +158,18 @@ impl ApiError {
     }
 }
 
+/// The innermost error of a chain: what actually went wrong (a connection
+/// refused, a body cut off), not the layers that passed it on.
+pub fn root_cause<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> &'a (dyn std::error::Error + 'static) {
+    let mut e = e;
+    while let Some(source) = e.source() {
+        e = source;
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

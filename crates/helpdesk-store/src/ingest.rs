@@ -85,7 +85,7 @@ pub async fn spool<S, E>(
 ) -> Result<Spooled, IngestError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::error::Error,
+    E: std::error::Error + 'static,
 {
     let spool = Spool(tmp_dir.join(format!("upload-{}", helpdesk_core::ids::image_key())));
     let mut file = tokio::fs::File::create(&spool.0)
@@ -96,7 +96,8 @@ where
     let mut size: u64 = 0;
 
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| IngestError::Body(root_cause(&e)))?;
+        let chunk = chunk
+            .map_err(|e| IngestError::Body(helpdesk_core::error::root_cause(&e).to_string()))?;
         size += chunk.len() as u64;
         if size > limits.max_bytes {
             if size > limits.max_bytes + DRAIN_LIMIT {
@@ -128,16 +129,6 @@ where
         },
         client_name,
     })
-}
-
-/// The innermost error of a chain: what actually went wrong (a body cut
-/// off, a deadline passed), not the parser that noticed.
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut e = e;
-    while let Some(source) = e.source() {
-        e = source;
-    }
-    e.to_string()
 }
 
 impl Spooled {
@@ -178,7 +169,7 @@ pub async fn ingest<S, E>(
 ) -> Result<Image, IngestError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::error::Error,
+    E: std::error::Error + 'static,
 {
     spool(tmp_dir, limits, client_name.map(str::to_string), body)
         .await?
