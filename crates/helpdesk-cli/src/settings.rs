@@ -115,10 +115,12 @@ pub fn load(path: &Path) -> Result<()> {
 fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     let key = e.path.join(".");
     let what = match &e.kind {
-        figment::error::Kind::UnknownField(field, _) => {
+        // The known keys are `FileSettings`' fields, as serde lists them.
+        figment::error::Kind::UnknownField(field, known) => {
             return anyhow!(
-                "{}: unknown key `{field}`: the keys are long flag names with _ for - (listen, data_dir, database_url, blob_url, max_image_bytes, cache_bytes, metrics_listen, log_format, event_retry_schedule, event_timeout, rate_limit_per_app, token_rate_limit, header_timeout, body_timeout, idle_timeout, max_connections)",
-                path.display()
+                "{}: unknown key `{field}`: the keys are long flag names with _ for - ({})",
+                path.display(),
+                known.join(", ")
             )
         }
         kind => kind.to_string(),
