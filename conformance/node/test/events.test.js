@@ -7,15 +7,12 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { promisify } = require('node:util');
 const lark = require('@larksuiteoapi/node-sdk');
-const { Server, provision, DEMO_IMAGES } = require('../harness');
+const { Server, provision, readAll, DEMO_IMAGES, QUIET } = require('../harness');
 
-const BIN = process.env.HELPDESK_BIN || path.join(__dirname, '..', '..', '..', 'target', 'debug', 'helpdesk');
 const FILES = ['login-error.png', 'step-1.png', 'step-2.jpg', 'step-3.webp'].map((f) => path.join(DEMO_IMAGES, f));
 const BYTES = FILES.map((f) => fs.readFileSync(f));
 const ENCRYPT_KEY = 'node conformance key';
@@ -24,7 +21,6 @@ const EVENTS = [
   { type: 'helpdesk.ticket', subtype: 'ticket.created_v1' },
   { type: 'helpdesk.ticket_message', subtype: 'ticket_message.created_v1' },
 ];
-const QUIET = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 let server;
 let world;
@@ -40,29 +36,9 @@ after(async () => {
   server.cleanup();
 });
 
-/** `helpdesk admin` without blocking this process: the URL verification it
- *  sends is answered by a receiver running here. */
-async function adminAsync(...args) {
-  const { stdout } = await promisify(execFile)(BIN, ['admin', '--data-dir', server.dataDir, ...args]);
-  return JSON.parse(stdout);
-}
-
-async function readAll(stream) {
-  const chunks = [];
-  for await (const c of stream) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
 test('the EventDispatcher gets both events and fetches every image they name', async () => {
   const party = world.a;
-  const c = new lark.Client({
-    appId: party.appId,
-    appSecret: party.appSecret,
-    helpDeskId: party.helpDeskId,
-    helpDeskToken: party.helpDeskToken,
-    domain: server.base,
-    logger: QUIET,
-  });
+  const c = server.client(party);
   const tickets = [];
   const messages = [];
   const images = {};
@@ -92,7 +68,7 @@ test('the EventDispatcher gets both events and fetches every image they name', a
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${receiver.address().port}/webhook/event`;
   try {
-    const out = await adminAsync(
+    const out = await server.adminAsync(
       'app', 'events', '--app', party.appId, '--url', url,
       '--encrypt-key', ENCRYPT_KEY, '--verification-token', VERIFICATION_TOKEN,
     );
@@ -136,7 +112,7 @@ test('the EventDispatcher gets both events and fetches every image they name', a
     images[postMsg].forEach((b, i) => assert.ok(b.equals(BYTES[i + 1]), `post image ${i}`));
   } finally {
     await c.helpdesk.v1.event.unsubscribe({ data: { events: EVENTS } }, lark.withHelpDeskCredential());
-    await adminAsync('app', 'events', '--app', party.appId, '--url', '');
+    await server.adminAsync('app', 'events', '--app', party.appId, '--url', '');
     receiver.close();
   }
 });

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lark = require('@larksuiteoapi/node-sdk');
-const { Server, provision, DEMO_IMAGES, LOG_ID } = require('../harness');
+const { Server, provision, readAll, DEMO_IMAGES, LOG_ID } = require('../harness');
 
 const FILES = ['login-error.png', 'step-1.png', 'step-2.jpg', 'step-3.webp'].map((f) => path.join(DEMO_IMAGES, f));
 const BYTES = FILES.map((f) => fs.readFileSync(f));
@@ -16,27 +16,6 @@ const BYTES = FILES.map((f) => fs.readFileSync(f));
 let server;
 let world;
 let ticket; // { id, messages: {text, image, post} }
-
-const QUIET = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
-
-function client(party, extra = {}) {
-  return new lark.Client({
-    appId: party.appId,
-    appSecret: party.appSecret,
-    helpDeskId: party.helpDeskId,
-    helpDeskToken: party.helpDeskToken,
-    domain: server.base,
-    // The SDK logs every error it throws; the assertions speak for themselves.
-    logger: QUIET,
-    ...extra,
-  });
-}
-
-async function readAll(stream) {
-  const chunks = [];
-  for await (const c of stream) chunks.push(c);
-  return Buffer.concat(chunks);
-}
 
 async function upload(c, file) {
   const res = await c.im.v1.image.create({ data: { image_type: 'message', image: fs.createReadStream(file) } });
@@ -110,7 +89,7 @@ before(async () => {
   server = new Server();
   await server.start();
   world = provision(server);
-  const c = client(world.a);
+  const c = server.client(world.a);
   const keys = [];
   for (const f of FILES) keys.push(await upload(c, f));
   const id = await startService(c);
@@ -129,7 +108,7 @@ after(async () => {
 });
 
 test('the SDK fetches and caches its own token', async () => {
-  const c = client(world.b);
+  const c = server.client(world.b);
   const before = server.tokenRequests();
   const id = await startService(c);
   for (let i = 0; i < 3; i++) {
@@ -140,7 +119,7 @@ test('the SDK fetches and caches its own token', async () => {
 });
 
 test('messages are listed and the ticket read back', async () => {
-  const c = client(world.a);
+  const c = server.client(world.a);
   const data = await listMessages(c, ticket.id);
   assert.equal(data.total, 3);
   assert.deepEqual(
@@ -154,7 +133,7 @@ test('messages are listed and the ticket read back', async () => {
 });
 
 test('every image comes back byte for byte, with a file name', async () => {
-  const c = client(world.a);
+  const c = server.client(world.a);
   const wanted = [[ticket.messages.image, undefined, BYTES[0]]];
   for (let i = 0; i < 3; i++) wanted.push([ticket.messages.post, i, BYTES[1 + i]]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helpdesk-node-out-'));
@@ -174,7 +153,7 @@ test('every image comes back byte for byte, with a file name', async () => {
 });
 
 test('error rows, as the SDK reports them', async () => {
-  const c = client(world.a);
+  const c = server.client(world.a);
   const postMsg = ticket.messages.post.id;
   const imageMsg = ticket.messages.image.id;
   const other = await startService(c);
@@ -185,19 +164,19 @@ test('error rows, as the SDK reports them', async () => {
   await expectError(image(c, other, postMsg, 0), ...NOT_FOUND); // message of another ticket
   await expectError(image(c, ticket.id, ticket.messages.text.id), ...NOT_FOUND); // holds no image
   // A's app with B's helpdesk credential.
-  await expectError(image(client({ ...world.a, helpDeskId: world.b.helpDeskId, helpDeskToken: world.b.helpDeskToken }), ticket.id, imageMsg), ...FORBIDDEN);
+  await expectError(image(server.client({ ...world.a, helpDeskId: world.b.helpDeskId, helpDeskToken: world.b.helpDeskToken }), ticket.id, imageMsg), ...FORBIDDEN);
   // A store app.
-  await expectError(image(client(world.aStore), ticket.id, imageMsg), ...FORBIDDEN);
+  await expectError(image(server.client(world.aStore), ticket.id, imageMsg), ...FORBIDDEN);
   // An app without a helpdesk scope.
   await expectError(
-    image(client(world.aNoHelpdeskScope), ticket.id, imageMsg),
+    image(server.client(world.aNoHelpdeskScope), ticket.id, imageMsg),
     400,
     99991672,
     'Access denied. One of the following scopes is required: [helpdesk:all:readonly, helpdesk:all]',
   );
   // A bad token.
   await expectError(
-    image(client(world.a, { disableTokenCache: true }), ticket.id, imageMsg, undefined, {
+    image(server.client(world.a, { disableTokenCache: true }), ticket.id, imageMsg, undefined, {
       ...lark.withHelpDeskCredential(),
       ...lark.withTenantToken('t-not-a-token'),
     }),
@@ -207,13 +186,13 @@ test('error rows, as the SDK reports them', async () => {
   );
   // A JSON API reports its errors the same way (here: a ticket of another helpdesk).
   await expectError(
-    client(world.b).helpdesk.v1.ticket.get({ path: { ticket_id: ticket.id } }, lark.withHelpDeskCredential()),
+    server.client(world.b).helpdesk.v1.ticket.get({ path: { ticket_id: ticket.id } }, lark.withHelpDeskCredential()),
     ...NOT_FOUND,
   );
 });
 
 test('a deleted image', async () => {
-  const c = client(world.a);
+  const c = server.client(world.a);
   const key = await upload(c, FILES[2]);
   const id = await startService(c);
   const msg = await post(c, id, 'image', { image_key: key });
@@ -225,7 +204,7 @@ test('a deleted image', async () => {
 });
 
 test('the cached token survives a server restart', async () => {
-  const c = client(world.a);
+  const c = server.client(world.a);
   await readAll((await image(c, ticket.id, ticket.messages.image.id)).getReadableStream());
   await server.restart();
   const before = server.tokenRequests();

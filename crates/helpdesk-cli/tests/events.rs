@@ -137,34 +137,13 @@ async fn subscribed_apps_get_both_events_sealed_signed_and_in_order_and_nobody_e
 
     let c = party.client(&base);
     let images = [png(1, 900), png(2, 1200), png(3, 1500)];
-    let mut keys = Vec::new();
-    for (i, bytes) in images.iter().enumerate() {
-        keys.push(
-            c.upload_image(bytes.clone(), &format!("e{i}.png"))
-                .await
-                .unwrap(),
-        );
-    }
-    let ticket = open_ticket(&c).await;
+    let ImageTicket {
+        ticket,
+        image_msg,
+        post_msg,
+        keys,
+    } = ticket_with_images(&c, &images).await;
     use helpdesk_client::MessageContent;
-    c.create_message(&ticket, &MessageContent::Text("hi".into()))
-        .await
-        .unwrap();
-    let image_msg = c
-        .create_message(
-            &ticket,
-            &MessageContent::Image {
-                image_key: keys[0].clone(),
-            },
-        )
-        .await
-        .unwrap();
-    let post = json!({"zh_cn": {"title": "t", "content": [
-        [{"tag": "img", "image_key": keys[1]}], [{"tag": "img", "image_key": keys[2]}]]}});
-    let post_msg = c
-        .create_message(&ticket, &MessageContent::Post(post))
-        .await
-        .unwrap();
 
     let got = receiver.wait_for(4, WAIT).await;
     assert!(receiver.faults().is_empty(), "{:?}", receiver.faults());
@@ -219,7 +198,7 @@ async fn subscribed_apps_get_both_events_sealed_signed_and_in_order_and_nobody_e
         post_event["content"]["image_keys"],
         json!([keys[1], keys[2]])
     );
-    assert_eq!(got[1].document["event"]["text"], "hi");
+    assert_eq!(got[1].document["event"]["text"], "hello");
 
     // Unsubscribed: a new message makes no event.
     assert_eq!(

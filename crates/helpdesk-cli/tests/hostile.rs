@@ -454,11 +454,7 @@ async fn generated_hostile_requests_get_documented_answers_and_break_nothing() {
     assert_eq!(status, 200);
     assert!(body == bytes);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let spools: Vec<_> = std::fs::read_dir(dir.path().join("tmp"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("upload-"))
-        .collect();
+    let spools = spool_files(dir.path());
     assert!(spools.is_empty(), "spool files left: {spools:?}");
     let (_, log) = server.terminate();
     assert!(!log.contains("panicked"), "a panic in the log");

@@ -58,6 +58,7 @@ async fn export_reproduces_every_image_then_downloads_nothing_then_reports_a_del
         ticket: t,
         image_msg,
         post_msg,
+        ..
     } = ticket_with_images(&c, &bytes).await;
     let listed = c
         .list_messages(&t, &Default::default())

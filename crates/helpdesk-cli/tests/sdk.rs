@@ -72,6 +72,7 @@ async fn every_call_against_the_server() {
         ticket: t,
         image_msg,
         post_msg,
+        ..
     } = ticket_with_images(&c, &images).await;
 
     let ticket = c.ticket(&t).await.unwrap();
@@ -236,6 +237,7 @@ async fn retries_on_5xx_are_counted_bounded_and_never_on_4xx() {
         ticket: t,
         image_msg,
         post_msg,
+        ..
     } = ticket_with_images(&c, &images).await;
 
     let (proxy, via) = st.via_image_proxy(Fault::FailFirst(2)).await;

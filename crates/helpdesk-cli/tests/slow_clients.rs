@@ -109,11 +109,7 @@ async fn a_thousand_idle_connections_and_twenty_slow_uploads_do_not_stop_normal_
             "{body}"
         );
     }
-    let spools: Vec<_> = std::fs::read_dir(dir.path().join("tmp"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("upload-"))
-        .collect();
+    let spools = spool_files(dir.path());
     assert!(spools.is_empty(), "spool files left: {spools:?}");
     // Connections that never sent a header are closed by the header timeout.
     let mut closed = 0;

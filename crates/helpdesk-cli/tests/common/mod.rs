@@ -163,6 +163,16 @@ pub fn admin_fails<T: Target + ?Sized>(target: &T, args: &[&str]) -> String {
     String::from_utf8(out.stderr).expect("utf-8")
 }
 
+/// The upload spool files in a data dir's `tmp/`.
+pub fn spool_files(data_dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(data_dir.join("tmp"))
+        .expect("the data dir's tmp/")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("upload-"))
+        .map(|e| e.path())
+        .collect()
+}
+
 pub fn s(v: &Value) -> &str {
     v.as_str().expect("string")
 }
@@ -401,6 +411,8 @@ pub struct ImageTicket {
     pub image_msg: String,
     /// message_id of the post, which holds `images[1..]` in order.
     pub post_msg: String,
+    /// The image_key of each of `images`.
+    pub keys: Vec<String>,
 }
 
 /// Uploads `images` as `shot-<i>.png` and posts them: the first as an image
@@ -441,6 +453,7 @@ pub async fn ticket_with_images(c: &helpdesk_client::Client, images: &[Vec<u8>])
         ticket,
         image_msg,
         post_msg,
+        keys,
     }
 }
 
