@@ -102,7 +102,7 @@ async fn copy_objects(
                 copied.bytes += size;
                 progress(copied.objects);
             }
-            Err(StoreError::NotFound(_)) => missing.push(sha256),
+            Err(StoreError::NotFound { .. }) => missing.push(sha256),
             Err(e) => return Err(e),
         }
     }
@@ -237,7 +237,7 @@ pub async fn verify(
             Some(_) => match digest(stores.blobs.as_ref(), sha256).await {
                 Ok(d) if d == *sha256 => report.bytes += size,
                 Ok(_) => report.corrupt.push(sha256.clone()),
-                Err(StoreError::NotFound(_)) => report.missing.push(sha256.clone()),
+                Err(StoreError::NotFound { .. }) => report.missing.push(sha256.clone()),
                 Err(e) => return Err(e),
             },
         }

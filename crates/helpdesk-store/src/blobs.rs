@@ -17,7 +17,7 @@ use object_store::{
 };
 use tokio::io::AsyncReadExt;
 
-use crate::{BlobStore, BlobStream, Result, StoreError};
+use crate::{BlobStore, BlobStream, Entity, Result, StoreError};
 
 /// Parts of a multipart upload (S3's smallest); a smaller image goes up in
 /// one PUT, held in memory. Also the largest buffer a put holds.
@@ -150,7 +150,7 @@ fn local_get(path: &Path, sha256: &str) -> Result<BlobStream> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StoreError::NotFound(format!("blob {sha256}")))
+            return Err(StoreError::not_found(Entity::Blob, sha256))
         }
         Err(e) => return Err(e.into()),
     };
@@ -220,7 +220,7 @@ impl BlobStore for ObjectBlobs {
         let result = match self.store.get(&Self::location(sha256)).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => {
-                return Err(StoreError::NotFound(format!("blob {sha256}")))
+                return Err(StoreError::not_found(Entity::Blob, sha256))
             }
             Err(e) => return Err(e.into()),
         };

@@ -1,10 +1,16 @@
-//! Storage for helpdesk: one trait for metadata, one for blobs, their
-//! backends, and the work above both: ingest (sniff, hash, write the blob,
-//! then the row), cleanup (remove the bytes no row uses) and migrate.
+//! Storage for helpdesk: the metadata repo (one trait per concern, in
+//! `repo`, summed as `MetadataStore`), the blob store, their backends, and
+//! the work above both: ingest (sniff, hash, write the blob, then the row),
+//! cleanup (remove the bytes no row uses) and migrate.
 //!
-//! Handlers only ever see `dyn MetadataStore` and `dyn BlobStore`, so a new
-//! backend slots in here without touching them. The metadata store never
-//! receives the blob store: whatever touches both lives beside `ingest`.
+//! Handlers only ever see `dyn MetadataStore` (or the concern they use) and
+//! `dyn BlobStore`, so a new backend slots in here without touching them.
+//! The metadata store never receives the blob store: whatever touches both
+//! lives beside `ingest`. `README.md` beside `src/` says how to add a
+//! concern or a backend.
+
+// Each concern's SQL in `sql/` is compiled once per backend, by design.
+#![allow(clippy::duplicate_mod)]
 
 #[macro_use]
 mod sql;
@@ -19,6 +25,7 @@ mod model;
 mod postgres;
 pub mod provision;
 pub mod records;
+pub mod repo;
 pub mod secret;
 mod sqlite;
 pub mod tokens;
@@ -28,7 +35,6 @@ use std::path::Path;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use helpdesk_core::ids::MessageRef;
 
 pub use blobs::ObjectBlobs;
 pub use config::{open, open_blobs, open_meta, StorageConfig, Stores};
@@ -36,6 +42,10 @@ pub use ingest::{ingest, spool, sweep_spool, IngestError, IngestLimits, Spooled,
 pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
+pub use repo::{
+    BlobClaim, DirectoryRepo, EventRepo, ImageRepo, KeyRepo, MetadataStore, TicketRepo,
+    TransferRepo,
+};
 pub use sqlite::SqliteMeta;
 
 /// What can go wrong below the API. Handlers map every variant but `Invalid`
@@ -43,8 +53,8 @@ pub use sqlite::SqliteMeta;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Something named does not exist (an admin typo, a missing blob).
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("{entity} {id:?} not found")]
+    NotFound { entity: Entity, id: String },
     /// The request cannot be carried out as given.
     #[error("{0}")]
     Invalid(String),
@@ -60,185 +70,45 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// `entity` `id` does not exist.
+    pub fn not_found(entity: Entity, id: impl Into<String>) -> StoreError {
+        StoreError::NotFound {
+            entity,
+            id: id.into(),
+        }
+    }
+}
+
+/// What a `StoreError::NotFound` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entity {
+    Tenant,
+    App,
+    Helpdesk,
+    Message,
+    Event,
+    Blob,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::Tenant => "tenant",
+            Entity::App => "app",
+            Entity::Helpdesk => "helpdesk",
+            Entity::Message => "message",
+            Entity::Event => "event",
+            Entity::Blob => "blob",
+        })
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A blob's bytes, in chunks, as they come off storage.
 pub type BlobStream = BoxStream<'static, std::io::Result<Bytes>>;
-
-/// Tenants, apps, helpdesks, tickets, messages and image records.
-///
-/// # Blob rows and their objects
-/// Every stored object has one `blobs` row, shared by every image of any
-/// tenant with those bytes. Two rules keep a live image row from ever
-/// pointing at a missing object, on any backend and with any number of
-/// writers:
-/// - whatever adds a live reference to a blob (`add_image`, `add_message`)
-///   holds a shared lock on its `blobs` row (creating it if needed) until it
-///   commits;
-/// - the object is removed only by the holder of a [`BlobClaim`], which
-///   holds an exclusive lock on that row, taken after every reference was
-///   found dead, until the row is forgotten.
-///
-/// So a writer either commits before the claim looks (and the claim finds the
-/// reference and is not granted) or waits for the claim to finish (and then
-/// finds the object gone and writes it again: see `ingest`). SQLite gets both
-/// locks from its single writer; PostgreSQL from `FOR SHARE` / `FOR UPDATE`.
-#[async_trait]
-pub trait MetadataStore: Send + Sync + 'static {
-    /// The keys that sign and verify access tokens (see `tokens`): the first
-    /// is made on first use, then they are the same for every process and
-    /// replica sharing this database.
-    async fn signing_keys(&self) -> Result<Vec<tokens::SigningKey>>;
-    /// Adds a key that signs every new token and returns it. Earlier keys
-    /// stay while tokens they signed may be alive, unless `revoke`: then they
-    /// go, and every token issued before is refused.
-    async fn rotate_signing_key(&self, revoke: bool) -> Result<tokens::SigningKey>;
-    /// A counter that every write which can make a cached decision wrong
-    /// (`rotate_signing_key`, `revoke_tokens`, `update_app`,
-    /// `set_helpdesk_token`, `delete_message_images`)
-    /// moves, in its own transaction: a process that caches what it read
-    /// polls this and drops its caches when it changes.
-    async fn generation(&self) -> Result<i64>;
-    /// Writes a consistent copy of the whole database to a new SQLite file
-    /// at `path` while other writers go on (`backup`); only the embedded
-    /// backend can.
-    async fn snapshot_into(&self, path: &Path) -> Result<()>;
-    /// Answers when the database can be read (for readiness probes).
-    async fn check(&self) -> Result<()>;
-
-    async fn create_tenant(&self, name: &str) -> Result<Tenant>;
-    async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
-    async fn app(&self, app_id: &str) -> Result<Option<App>>;
-    /// The app and, when it exists, the helpdesk: what a helpdesk call's two
-    /// credentials name, in one lookup.
-    async fn app_and_helpdesk(
-        &self,
-        app_id: &str,
-        helpdesk_id: &str,
-    ) -> Result<Option<(App, Option<Helpdesk>)>>;
-    /// Refuses every token issued to the app until now.
-    async fn revoke_tokens(&self, app_id: &str) -> Result<()>;
-    /// Every tenant, oldest first.
-    async fn tenants(&self) -> Result<Vec<records::TenantRow>>;
-    /// Every app, or a tenant's, oldest first.
-    async fn apps(&self, tenant_key: Option<&str>) -> Result<Vec<App>>;
-    /// Every helpdesk, or a tenant's, oldest first.
-    async fn helpdesks(&self, tenant_key: Option<&str>) -> Result<Vec<Helpdesk>>;
-    /// Changes an app's secret or whether it is disabled, and moves the
-    /// change counter so that running servers see it.
-    async fn update_app(&self, app_id: &str, change: AppChange<'_>) -> Result<()>;
-    /// Replaces a helpdesk's token; the old credential stops working.
-    async fn set_helpdesk_token(&self, helpdesk_id: &str, token_sha256: &str) -> Result<()>;
-    async fn create_helpdesk(
-        &self,
-        tenant_key: &str,
-        name: &str,
-        token_sha256: &str,
-    ) -> Result<Helpdesk>;
-
-    /// Records an uploaded image whose blob is already durable.
-    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image>;
-    /// The live images among `keys` that belong to `tenant_key`.
-    async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>>;
-
-    async fn create_ticket(&self, ticket: NewTicket<'_>) -> Result<Ticket>;
-    /// The ticket, if it exists in this helpdesk.
-    async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
-    /// Adds the message; `StoreError::Invalid` if one of its images was
-    /// deleted since the caller looked it up.
-    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
-    /// One page of a ticket's messages, oldest first, and how many match in all.
-    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<MessagePage>;
-
-    /// The hot path of a download, in one indexed lookup: what the two
-    /// credentials name (as `app_and_helpdesk`), and the message of the
-    /// ticket (if the ticket is in that helpdesk) with its image at `index`.
-    /// The caller must judge the credentials before using the image.
-    async fn image_with_credentials(
-        &self,
-        app_id: &str,
-        helpdesk_id: &str,
-        ticket_id: &str,
-        msg: MessageRef<'_>,
-        index: u32,
-    ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>>;
-
-    /// Marks a message's image (or all of them, with no index) deleted, and
-    /// the upload key it was posted with once no live message uses that key.
-    /// The bytes stay: `cleanup::delete_images` removes those no row uses.
-    async fn delete_message_images(
-        &self,
-        ticket_id: &str,
-        msg: MessageRef<'_>,
-        index: Option<u32>,
-    ) -> Result<Vec<DeletedImage>>;
-
-    /// The exclusive lock on the blob row of `sha256`, if no live image or
-    /// message image refers to it (see the trait's rules); `None` otherwise,
-    /// or when there is no such row.
-    async fn claim_unreferenced_blob(&self, sha256: &str) -> Result<Option<Box<dyn BlobClaim>>>;
-    /// Up to `limit` blob rows that nothing live refers to: what a crash
-    /// between a delete and its cleanup left behind.
-    async fn unreferenced_blobs(&self, limit: u32) -> Result<Vec<String>>;
-
-    /// Where an app's events go, if anywhere.
-    async fn event_config(&self, app_id: &str) -> Result<Option<EventConfig>>;
-    /// Sets where an app's events go; `None` turns delivery off.
-    async fn set_event_config(&self, app_id: &str, config: Option<&EventConfig>) -> Result<()>;
-    /// Subscribes the app to (or, with `subscribe` false, unsubscribes it
-    /// from) these event types of a helpdesk. Creating a ticket or a message
-    /// records an event for every subscribed app of the helpdesk's tenant
-    /// that has an event URL, in the same transaction.
-    async fn subscribe_events(
-        &self,
-        app_id: &str,
-        helpdesk_id: &str,
-        event_types: &[&str],
-        subscribe: bool,
-    ) -> Result<()>;
-    /// Claims, until `now_ms + lease_ms`, up to `limit` events due at
-    /// `now_ms`, oldest first: never one while an earlier event of its app
-    /// and ticket is pending, nor one of an app with a delivery in flight.
-    /// Replicas claim without waiting on each other.
-    async fn claim_events(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<ClaimedEvent>>;
-    /// Records how a claimed event's delivery ended, and releases it.
-    async fn finish_event(&self, seq: i64, outcome: &DeliveryOutcome, now_ms: i64) -> Result<()>;
-    /// An app's events, newest first; only those that failed for good with
-    /// `failed_only`.
-    async fn list_events(
-        &self,
-        app_id: &str,
-        failed_only: bool,
-        limit: u32,
-    ) -> Result<Vec<records::EventRow>>;
-    /// Makes an event due again now, with a fresh retry schedule.
-    async fn redeliver_event(&self, event_id: &str, now_ms: i64) -> Result<()>;
-
-    /// One page of a table's rows in primary-key order, after `after`.
-    async fn export(
-        &self,
-        kind: RecordKind,
-        after: Option<&Cursor>,
-        limit: u32,
-    ) -> Result<Vec<Record>>;
-    /// Inserts rows (all of one kind, in export order) that are not there
-    /// yet; returns how many it inserted.
-    async fn import(&self, records: &[Record]) -> Result<u64>;
-}
-
-/// The exclusive lock on an unreferenced blob row: while it lives, nothing
-/// can add a reference to the blob. Remove the object, then `forget` the row;
-/// dropping the claim instead keeps the row (and releases the lock).
-#[async_trait]
-pub trait BlobClaim: Send {
-    /// Deletes the blob row and releases the lock.
-    async fn forget(self: Box<Self>) -> Result<()>;
-}
 
 /// Image bytes, content-addressed by their SHA-256 (hex).
 #[async_trait]

@@ -165,6 +165,16 @@ pub struct EventConfigRow {
     pub updated_at: i64,
 }
 
+impl From<EventConfigRow> for crate::EventConfig {
+    fn from(r: EventConfigRow) -> crate::EventConfig {
+        crate::EventConfig {
+            url: r.url,
+            encrypt_key: r.encrypt_key,
+            verification_token: r.verification_token,
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventSubscriptionRow {
     pub app_id: String,

@@ -147,7 +147,7 @@ async fn provisioning_and_credentials_read_back_the_same_on_every_backend() {
         assert!(
             matches!(
                 meta.create_helpdesk("nope", "x", "d").await,
-                Err(StoreError::NotFound(_))
+                Err(StoreError::NotFound { .. })
             ),
             "{name}"
         );
@@ -204,11 +204,11 @@ async fn provisioning_and_credentials_read_back_the_same_on_every_backend() {
         assert!(matches!(
             meta.update_app("cli_missing", AppChange::Disabled(true))
                 .await,
-            Err(StoreError::NotFound(_))
+            Err(StoreError::NotFound { .. })
         ));
         assert!(matches!(
             meta.set_helpdesk_token("missing", "cd").await,
-            Err(StoreError::NotFound(_))
+            Err(StoreError::NotFound { .. })
         ));
         // Listings, whole and by tenant.
         let other = world(meta.as_ref()).await;

@@ -137,7 +137,7 @@ pub async fn ticket_image(
         .await
     {
         Ok(decided) => decided,
-        Err(StoreError::NotFound(_)) => return Err(missing(lookup().await?, &sha256)),
+        Err(StoreError::NotFound { .. }) => return Err(missing(lookup().await?, &sha256)),
         Err(e) => return Err(e.into()),
     };
     match answer(&state, &method, &headers, &decided).await {
@@ -211,7 +211,7 @@ async fn answer(
             Some(bytes) => Body::from(bytes.clone()),
             None => match state.blobs.get(&decided.image.sha256).await {
                 Ok(stream) => Body::from_stream(stream),
-                Err(StoreError::NotFound(_)) => return Err(Missing),
+                Err(StoreError::NotFound { .. }) => return Err(Missing),
                 Err(e) => {
                     tracing::error!(error = %e, "storage failed");
                     return Ok(Failure(ApiError::Internal).into_response());

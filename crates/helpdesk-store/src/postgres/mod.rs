@@ -11,6 +11,38 @@ use sqlx::PgPool;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+// The shared SQL of `crate::sql`, compiled for this backend (see there).
+type Db = sqlx::Postgres;
+type Meta = PostgresMeta;
+// Row locks carry the blob and outbox rules across replicas.
+macro_rules! for_share {
+    () => {
+        "FOR SHARE"
+    };
+}
+macro_rules! for_update {
+    () => {
+        "FOR UPDATE"
+    };
+}
+macro_rules! skip_locked {
+    () => {
+        "FOR UPDATE OF e SKIP LOCKED"
+    };
+}
+#[path = "../sql/directory.rs"]
+mod directory;
+#[path = "../sql/events.rs"]
+mod events;
+#[path = "../sql/images.rs"]
+mod images;
+#[path = "../sql/keys.rs"]
+mod keys;
+#[path = "../sql/tickets.rs"]
+mod tickets;
+#[path = "../sql/transfer.rs"]
+mod transfer;
+
 pub struct PostgresMeta {
     pool: PgPool,
 }
@@ -60,11 +92,3 @@ impl PostgresMeta {
             .await?)
     }
 }
-
-sql_metadata_store!(
-    PostgresMeta,
-    sqlx::Postgres,
-    for_share = "FOR SHARE",
-    for_update = "FOR UPDATE",
-    skip_locked = "FOR UPDATE OF e SKIP LOCKED"
-);

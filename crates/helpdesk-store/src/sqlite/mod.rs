@@ -11,6 +11,38 @@ use sqlx::SqlitePool;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+// The shared SQL of `crate::sql`, compiled for this backend (see there).
+type Db = sqlx::Sqlite;
+type Meta = SqliteMeta;
+// One writer at a time (`BEGIN IMMEDIATE`) is all the locking needed.
+macro_rules! for_share {
+    () => {
+        ""
+    };
+}
+macro_rules! for_update {
+    () => {
+        ""
+    };
+}
+macro_rules! skip_locked {
+    () => {
+        ""
+    };
+}
+#[path = "../sql/directory.rs"]
+mod directory;
+#[path = "../sql/events.rs"]
+mod events;
+#[path = "../sql/images.rs"]
+mod images;
+#[path = "../sql/keys.rs"]
+mod keys;
+#[path = "../sql/tickets.rs"]
+mod tickets;
+#[path = "../sql/transfer.rs"]
+mod transfer;
+
 pub struct SqliteMeta {
     pool: SqlitePool,
     readers: Readers,
@@ -196,11 +228,3 @@ async fn migration_lock(database: &Path) -> crate::Result<std::fs::File> {
     .map_err(std::io::Error::other)??;
     Ok(file)
 }
-
-sql_metadata_store!(
-    SqliteMeta,
-    sqlx::Sqlite,
-    for_share = "",
-    for_update = "",
-    skip_locked = ""
-);

@@ -1,0 +1,259 @@
+//! The `helpdesk admin` command line: every subcommand and flag, with its
+//! help. What each does is in `admin/mod.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use helpdesk_core::scope;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Tenants: the companies that own apps and helpdesks.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Apps: what calls the API, with an app_id and app_secret.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Helpdesks: each has an id and a token, sent as X-Lark-Helpdesk-Authorization.
+    Helpdesk {
+        #[command(subcommand)]
+        command: HelpdeskCommand,
+    },
+    /// Images posted in ticket messages.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
+    /// Events recorded for apps: what was delivered, what failed.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// The keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Copies the embedded store (database snapshot and images) into DIR
+    /// while servers keep serving. DIR holds the signing keys and secret
+    /// digests: keep it as safe as the data dir.
+    Backup {
+        /// A new or empty directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Fills the data dir, which must be empty, from a backup, verifying
+    /// every image's SHA-256.
+    Restore {
+        /// A directory `admin backup` wrote.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
+    /// Reads every live image's object and checks its size and SHA-256, on
+    /// any backend; lists objects no image uses. Exits 1 if any is missing
+    /// or corrupt.
+    Verify {
+        /// Check sizes only, without reading the objects.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Prints {"tenant_key": ...}.
+    Create {
+        /// A name for people to read.
+        #[arg(long)]
+        name: String,
+    },
+    /// Prints {"tenants": [...]}, oldest first.
+    List,
+}
+
+/// What an app is, as Feishu's developer console has it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// Self-built: may call helpdesk APIs.
+    Custom,
+    /// From the app store: may not.
+    Store,
+}
+
+/// The scopes this server checks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    /// Read and write tickets, messages and images.
+    #[value(name = "helpdesk:all")]
+    HelpdeskAll,
+    /// Read tickets, messages and images.
+    #[value(name = "helpdesk:all:readonly")]
+    HelpdeskReadonly,
+    /// Upload images.
+    #[value(name = "im:resource")]
+    ImResource,
+}
+
+impl ScopeArg {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            ScopeArg::HelpdeskAll => scope::HELPDESK_ALL,
+            ScopeArg::HelpdeskReadonly => scope::HELPDESK_READONLY,
+            ScopeArg::ImResource => scope::IM_RESOURCE,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum AppCommand {
+    /// Prints {"app_id": ..., "app_secret": ...}; the secret is shown only now.
+    Create {
+        /// The tenant_key of the tenant that owns the app.
+        #[arg(long)]
+        tenant: String,
+        /// A name for people to read.
+        #[arg(long)]
+        name: String,
+        /// Only custom apps may call helpdesk APIs.
+        #[arg(long, value_enum, default_value_t = KindArg::Custom)]
+        kind: KindArg,
+        /// A scope to grant (repeat); default helpdesk:all and im:resource.
+        #[arg(long = "scope", value_enum)]
+        scopes: Vec<ScopeArg>,
+    },
+    /// Prints {"apps": [...]}, oldest first; never a secret.
+    List {
+        /// Only this tenant's apps.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Prints the app; never its secret.
+    Show {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Prints {"app_id": ..., "app_secret": ...} with a new secret; the old
+    /// one stops getting tokens at once. Tokens issued before stay valid
+    /// (add `revoke-tokens` to end them too).
+    RotateSecret {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// The app gets no tokens, and the tokens it holds are refused.
+    Disable {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Undoes `disable`; tokens issued before it work again until they expire.
+    Enable {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Refuses every token the app holds now.
+    RevokeTokens {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+    },
+    /// Where the app's events go, as Feishu's developer console sets it.
+    /// The URL must first answer Feishu's url_verification request with its
+    /// challenge. Prints the setting, never the key or the token.
+    Events {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+        /// The app's event receiver; '' turns delivery off.
+        #[arg(long)]
+        url: String,
+        /// Encrypt every event (AES-256-CBC) and sign it with this key.
+        #[arg(long, default_value = "")]
+        encrypt_key: String,
+        /// Sent in every event's header.token, for the receiver to check.
+        #[arg(long, default_value = "")]
+        verification_token: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Prints {"events": [...]}: an app's events, newest first.
+    List {
+        /// The app_id.
+        #[arg(long)]
+        app: String,
+        /// Only those whose retry schedule is spent.
+        #[arg(long)]
+        failed: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Sends an event again from now, on a fresh retry schedule.
+    Redeliver {
+        /// The event_id.
+        #[arg(long)]
+        event: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HelpdeskCommand {
+    /// Prints {"helpdesk_id": ..., "helpdesk_token": ...}; the token is shown only now.
+    Create {
+        /// The tenant_key of the tenant that owns the helpdesk.
+        #[arg(long)]
+        tenant: String,
+        /// A name for people to read.
+        #[arg(long)]
+        name: String,
+    },
+    /// Prints {"helpdesks": [...]}, oldest first; never a token.
+    List {
+        /// Only this tenant's helpdesks.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Prints {"helpdesk_id": ..., "helpdesk_token": ...} with a new token;
+    /// the old credential stops working at once.
+    RotateToken {
+        /// The helpdesk_id.
+        #[arg(long)]
+        helpdesk: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImageCommand {
+    /// Deletes a message's image (all of them without --index); its bytes
+    /// leave storage once no other message uses them.
+    Delete {
+        /// The ticket_id.
+        #[arg(long)]
+        ticket: String,
+        /// The message's id or message_id.
+        #[arg(long)]
+        msg: String,
+        /// Which image of a post, from 0.
+        #[arg(long)]
+        index: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Signs new tokens with a new key; tokens signed by earlier keys stay
+    /// valid until they expire, unless --revoke.
+    Rotate {
+        /// Also refuse every token issued so far.
+        #[arg(long)]
+        revoke: bool,
+    },
+}

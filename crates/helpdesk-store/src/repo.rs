@@ -1,0 +1,238 @@
+//! What the metadata store does, one trait per concern, as pict-rs splits
+//! its repo: a caller names the concern it uses (`&dyn ImageRepo`), and a
+//! reader finds a behaviour by its area. [`MetadataStore`] is their sum,
+//! what a backend implements and what the server holds.
+//!
+//! | concern | trait | SQL |
+//! |---|---|---|
+//! | signing keys, the change counter, readiness | [`KeyRepo`] | `sql/keys.rs` |
+//! | tenants, apps, helpdesks, their credentials | [`DirectoryRepo`] | `sql/directory.rs` |
+//! | tickets, messages, the download's lookup | [`TicketRepo`] | `sql/tickets.rs` |
+//! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
+//! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
+//! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use helpdesk_core::ids::MessageRef;
+
+use crate::records::{Cursor, EventRow, Record, RecordKind, TenantRow};
+use crate::tokens::SigningKey;
+use crate::*;
+
+/// The keys that sign tokens, the counter that tells caches they are stale,
+/// and whether the database answers.
+#[async_trait]
+pub trait KeyRepo: Send + Sync + 'static {
+    /// The keys that sign and verify access tokens (see `tokens`): the first
+    /// is made on first use, then they are the same for every process and
+    /// replica sharing this database.
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+    /// Adds a key that signs every new token and returns it. Earlier keys
+    /// stay while tokens they signed may be alive, unless `revoke`: then they
+    /// go, and every token issued before is refused.
+    async fn rotate_signing_key(&self, revoke: bool) -> Result<SigningKey>;
+    /// A counter that every write which can make a cached decision wrong
+    /// (`rotate_signing_key`, `revoke_tokens`, `update_app`,
+    /// `set_helpdesk_token`, `delete_message_images`) moves, in its own
+    /// transaction: a process that caches what it read polls this and drops
+    /// its caches when it changes.
+    async fn generation(&self) -> Result<i64>;
+    /// Answers when the database can be read (for readiness probes).
+    async fn check(&self) -> Result<()>;
+}
+
+/// Tenants, their apps and helpdesks: who may call, and with what.
+#[async_trait]
+pub trait DirectoryRepo: Send + Sync + 'static {
+    async fn create_tenant(&self, name: &str) -> Result<Tenant>;
+    /// Every tenant, oldest first.
+    async fn tenants(&self) -> Result<Vec<TenantRow>>;
+    async fn create_app(&self, app: NewApp<'_>) -> Result<App>;
+    async fn app(&self, app_id: &str) -> Result<Option<App>>;
+    /// Every app, or a tenant's, oldest first.
+    async fn apps(&self, tenant_key: Option<&str>) -> Result<Vec<App>>;
+    /// Changes an app's secret or whether it is disabled, and moves the
+    /// change counter so that running servers see it.
+    async fn update_app(&self, app_id: &str, change: AppChange<'_>) -> Result<()>;
+    /// Refuses every token issued to the app until now.
+    async fn revoke_tokens(&self, app_id: &str) -> Result<()>;
+    async fn create_helpdesk(
+        &self,
+        tenant_key: &str,
+        name: &str,
+        token_sha256: &str,
+    ) -> Result<Helpdesk>;
+    /// Every helpdesk, or a tenant's, oldest first.
+    async fn helpdesks(&self, tenant_key: Option<&str>) -> Result<Vec<Helpdesk>>;
+    /// Replaces a helpdesk's token; the old credential stops working.
+    async fn set_helpdesk_token(&self, helpdesk_id: &str, token_sha256: &str) -> Result<()>;
+    /// The app and, when it exists, the helpdesk: what a helpdesk call's two
+    /// credentials name, in one lookup.
+    async fn app_and_helpdesk(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+    ) -> Result<Option<(App, Option<Helpdesk>)>>;
+}
+
+/// Tickets and their messages, and the download's one lookup.
+#[async_trait]
+pub trait TicketRepo: Send + Sync + 'static {
+    /// Creates the ticket, and its `ticket.created` events in the same
+    /// transaction (see [`EventRepo::subscribe_events`]).
+    async fn create_ticket(&self, ticket: NewTicket<'_>) -> Result<Ticket>;
+    /// The ticket, if it exists in this helpdesk.
+    async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
+    /// Adds the message (and its events); `StoreError::Invalid` if one of
+    /// its images was deleted since the caller looked it up. It holds the
+    /// shared lock of [`ImageRepo`]'s rules on each image's blob row.
+    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
+    /// One page of a ticket's messages, oldest first, and how many match in all.
+    async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<MessagePage>;
+    /// The hot path of a download, in one indexed lookup: what the two
+    /// credentials name (as `app_and_helpdesk`), and the message of the
+    /// ticket (if the ticket is in that helpdesk) with its image at `index`.
+    /// The caller must judge the credentials before using the image.
+    async fn image_with_credentials(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+        ticket_id: &str,
+        msg: MessageRef<'_>,
+        index: u32,
+    ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>>;
+}
+
+/// Uploaded images, the images of messages, and the blob rows they share.
+///
+/// # Blob rows and their objects
+/// Every stored object has one `blobs` row, shared by every image of any
+/// tenant with those bytes. Two rules keep a live image row from ever
+/// pointing at a missing object, on any backend and with any number of
+/// writers:
+/// - whatever adds a live reference to a blob (`add_image`, and
+///   [`TicketRepo::add_message`]) holds a shared lock on its `blobs` row
+///   (creating it if needed) until it commits;
+/// - the object is removed only by the holder of a [`BlobClaim`], which
+///   holds an exclusive lock on that row, taken after every reference was
+///   found dead, until the row is forgotten.
+///
+/// So a writer either commits before the claim looks (and the claim finds the
+/// reference and is not granted) or waits for the claim to finish (and then
+/// finds the object gone and writes it again: see `ingest`). SQLite gets both
+/// locks from its single writer; PostgreSQL from `FOR SHARE` / `FOR UPDATE`.
+#[async_trait]
+pub trait ImageRepo: Send + Sync + 'static {
+    /// Records an uploaded image whose blob is already durable.
+    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image>;
+    /// The live images among `keys` that belong to `tenant_key`.
+    async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>>;
+    /// Marks a message's image (or all of them, with no index) deleted, and
+    /// the upload key it was posted with once no live message uses that key.
+    /// The bytes stay: `cleanup::delete_images` removes those no row uses.
+    async fn delete_message_images(
+        &self,
+        ticket_id: &str,
+        msg: MessageRef<'_>,
+        index: Option<u32>,
+    ) -> Result<Vec<DeletedImage>>;
+    /// The exclusive lock on the blob row of `sha256`, if no live image or
+    /// message image refers to it (see the trait's rules); `None` otherwise,
+    /// or when there is no such row.
+    async fn claim_unreferenced_blob(&self, sha256: &str) -> Result<Option<Box<dyn BlobClaim>>>;
+    /// Up to `limit` blob rows that nothing live refers to: what a crash
+    /// between a delete and its cleanup left behind.
+    async fn unreferenced_blobs(&self, limit: u32) -> Result<Vec<String>>;
+}
+
+/// The exclusive lock on an unreferenced blob row: while it lives, nothing
+/// can add a reference to the blob. Remove the object, then `forget` the row;
+/// dropping the claim instead keeps the row (and releases the lock).
+#[async_trait]
+pub trait BlobClaim: Send {
+    /// Deletes the blob row and releases the lock.
+    async fn forget(self: Box<Self>) -> Result<()>;
+}
+
+/// Where apps want their events, what they subscribed to, and the outbox.
+///
+/// # The outbox
+/// An event is recorded in the transaction of the write that causes it, so
+/// none is lost and none is sent for a write that rolled back. Delivery is
+/// at least once, in order per (app, ticket): [`EventRepo::claim_events`]
+/// never hands out an event while an earlier one of its app and ticket is
+/// pending, nor one of an app with a delivery in flight, and a claim lapses
+/// after its lease so that an event a crash interrupted goes again.
+/// Replicas claim without waiting on each other (PostgreSQL's
+/// `SKIP LOCKED`; SQLite's single writer).
+#[async_trait]
+pub trait EventRepo: Send + Sync + 'static {
+    /// Where an app's events go, if anywhere.
+    async fn event_config(&self, app_id: &str) -> Result<Option<EventConfig>>;
+    /// Sets where an app's events go; `None` turns delivery off.
+    async fn set_event_config(&self, app_id: &str, config: Option<&EventConfig>) -> Result<()>;
+    /// Subscribes the app to (or, with `subscribe` false, unsubscribes it
+    /// from) these event types of a helpdesk. Creating a ticket or a message
+    /// records an event for every subscribed app of the helpdesk's tenant
+    /// that has an event URL, in the same transaction.
+    async fn subscribe_events(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+        event_types: &[&str],
+        subscribe: bool,
+    ) -> Result<()>;
+    /// Claims, until `now_ms + lease_ms`, up to `limit` events due at
+    /// `now_ms`, oldest first, under the outbox's rules.
+    async fn claim_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedEvent>>;
+    /// Records how a claimed event's delivery ended, and releases it.
+    async fn finish_event(&self, seq: i64, outcome: &DeliveryOutcome, now_ms: i64) -> Result<()>;
+    /// An app's events, newest first; only those that failed for good with
+    /// `failed_only`.
+    async fn list_events(
+        &self,
+        app_id: &str,
+        failed_only: bool,
+        limit: u32,
+    ) -> Result<Vec<EventRow>>;
+    /// Makes an event due again now, with a fresh retry schedule.
+    async fn redeliver_event(&self, event_id: &str, now_ms: i64) -> Result<()>;
+}
+
+/// Whole tables, for `migrate` and `backup`.
+#[async_trait]
+pub trait TransferRepo: Send + Sync + 'static {
+    /// One page of a table's rows in primary-key order, after `after`.
+    async fn export(
+        &self,
+        kind: RecordKind,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Record>>;
+    /// Inserts rows (all of one kind, in export order) that are not there
+    /// yet; returns how many it inserted.
+    async fn import(&self, records: &[Record]) -> Result<u64>;
+    /// Writes a consistent copy of the whole database to a new SQLite file
+    /// at `path` while other writers go on (`backup`); only the embedded
+    /// backend can.
+    async fn snapshot_into(&self, path: &Path) -> Result<()>;
+}
+
+/// Every concern: what a metadata backend implements, and what a process
+/// that does everything (the server, `admin`) holds.
+pub trait MetadataStore:
+    KeyRepo + DirectoryRepo + TicketRepo + ImageRepo + EventRepo + TransferRepo
+{
+}
+
+impl<T> MetadataStore for T where
+    T: KeyRepo + DirectoryRepo + TicketRepo + ImageRepo + EventRepo + TransferRepo
+{
+}

@@ -1,0 +1,242 @@
+//! Uploaded images, message images and the blob rows they share
+//! (`ImageRepo`, whose rules on blob rows the locks here keep).
+//! Compiled once per backend: see `sql/mod.rs`.
+
+use async_trait::async_trait;
+use helpdesk_core::ids::{self, MessageRef};
+use sqlx::Row;
+
+use super::{Db, Meta};
+use crate::records::{ImageRow, MessageImageRow, MessageRow};
+use crate::sql::{id, storable, BUMP};
+use crate::*;
+
+/// True when a live image or message image refers to blob `$1`.
+const BLOB_IN_USE: &str = "SELECT (EXISTS (SELECT 1 FROM message_images
+                                           WHERE sha256 = $1 AND deleted_at IS NULL)
+                                OR EXISTS (SELECT 1 FROM images
+                                           WHERE sha256 = $1 AND deleted_at IS NULL)) AS used";
+
+/// The write lock on an unreferenced blob row (see `BlobClaim`).
+struct Claim {
+    tx: sqlx::Transaction<'static, Db>,
+    sha256: String,
+}
+
+#[async_trait]
+impl BlobClaim for Claim {
+    async fn forget(mut self: Box<Self>) -> Result<()> {
+        sqlx::query("DELETE FROM blobs WHERE sha256 = $1")
+            .bind(&self.sha256)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImageRepo for Meta {
+    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image> {
+        storable(&[file_name])?;
+        let image = Image {
+            image_key: ids::image_key(),
+            tenant_key: tenant_key.to_string(),
+            sha256: blob.sha256.clone(),
+            size: blob.size,
+            content_type: blob.image_type.mime().to_string(),
+            file_name: file_name.to_string(),
+        };
+        let now = now();
+        let mut tx = self.write().await?;
+        // The shared lock of the trait's rules: a claim on these bytes waits
+        // for our commit, or we wait for it to forget the row, and then make
+        // the row again.
+        loop {
+            sqlx::query(
+                "INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(&image.sha256)
+            .bind(image.size as i64)
+            .bind(&image.content_type)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let locked = sqlx::query(concat!(
+                "SELECT 1 FROM blobs WHERE sha256 = $1 ",
+                for_share!()
+            ))
+            .bind(&image.sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if locked.is_some() {
+                break;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name,
+                                 created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&image.image_key)
+        .bind(&image.tenant_key)
+        .bind(&image.sha256)
+        .bind(image.size as i64)
+        .bind(&image.content_type)
+        .bind(&image.file_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(image)
+    }
+
+    async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row: Option<ImageRow> = sqlx::query_as(
+                "SELECT * FROM images
+                 WHERE image_key = $1 AND tenant_key = $2 AND deleted_at IS NULL",
+            )
+            .bind(id(key))
+            .bind(tenant_key)
+            .fetch_optional(&self.pool)
+            .await?;
+            found.extend(row.map(Image::from));
+        }
+        Ok(found)
+    }
+
+    async fn delete_message_images(
+        &self,
+        ticket_id: &str,
+        msg: MessageRef<'_>,
+        index: Option<u32>,
+    ) -> Result<Vec<DeletedImage>> {
+        let (sql, value) = match msg {
+            MessageRef::Id(v) => (
+                concat!(
+                    "SELECT * FROM messages WHERE id = $1 AND ticket_id = $2 ",
+                    for_update!()
+                ),
+                v,
+            ),
+            MessageRef::MessageId(v) => (
+                concat!(
+                    "SELECT * FROM messages WHERE message_id = $1 AND ticket_id = $2 ",
+                    for_update!()
+                ),
+                v,
+            ),
+        };
+        let now = now();
+        let mut tx = self.write().await?;
+        let message: MessageRow = sqlx::query_as(sql)
+            .bind(value)
+            .bind(ticket_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Message, value))?;
+        if message.image_count == 0 {
+            return Err(StoreError::Invalid(format!(
+                "message {value:?} holds no image"
+            )));
+        }
+        if let Some(i) = index {
+            if i64::from(i) >= message.image_count {
+                return Err(StoreError::Invalid(format!(
+                    "message {value:?} has {} image(s); --index {i} is out of range",
+                    message.image_count
+                )));
+            }
+        }
+        let rows: Vec<MessageImageRow> = sqlx::query_as(
+            "SELECT * FROM message_images
+             WHERE message_pk = $1 AND deleted_at IS NULL AND ($2 IS NULL OR idx = $2)
+             ORDER BY idx",
+        )
+        .bind(&message.id)
+        .bind(index.map(i64::from))
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::Invalid("already deleted".to_string()));
+        }
+        sqlx::query(
+            "UPDATE message_images SET deleted_at = $1
+             WHERE message_pk = $2 AND deleted_at IS NULL AND ($3 IS NULL OR idx = $3)",
+        )
+        .bind(now)
+        .bind(&message.id)
+        .bind(index.map(i64::from))
+        .execute(&mut *tx)
+        .await?;
+        for row in &rows {
+            // The key that was posted names nothing once no live message uses it.
+            sqlx::query(
+                "UPDATE images SET deleted_at = $1 WHERE image_key = $2 AND deleted_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM message_images
+                                 WHERE image_key = $2 AND deleted_at IS NULL)",
+            )
+            .bind(now)
+            .bind(&row.image_key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(BUMP).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DeletedImage {
+                id: message.id.clone(),
+                message_id: message.message_id.clone(),
+                index: row.idx as u32,
+                sha256: row.sha256,
+                blob_removed: false,
+            })
+            .collect())
+    }
+
+    async fn claim_unreferenced_blob(&self, sha256: &str) -> Result<Option<Box<dyn BlobClaim>>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(concat!(
+            "SELECT 1 FROM blobs WHERE sha256 = $1 ",
+            for_update!()
+        ))
+        .bind(sha256)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_none() {
+            return Ok(None);
+        }
+        // Read after the lock is held, so every reference committed before
+        // it is seen.
+        let used: bool = sqlx::query(BLOB_IN_USE)
+            .bind(sha256)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("used")?;
+        if used {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(Claim {
+            tx,
+            sha256: sha256.to_string(),
+        })))
+    }
+
+    async fn unreferenced_blobs(&self, limit: u32) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT sha256 FROM blobs b
+             WHERE NOT EXISTS (SELECT 1 FROM message_images
+                               WHERE sha256 = b.sha256 AND deleted_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM images WHERE sha256 = b.sha256 AND deleted_at IS NULL)
+             LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("sha256")?)).collect()
+    }
+}

@@ -1,0 +1,270 @@
+//! Whole tables for `migrate` and `backup` (`TransferRepo`).
+//! Compiled once per backend: see `sql/mod.rs`.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use super::{Db, Meta};
+use crate::records::*;
+use crate::*;
+
+/// One page of rows after `after`, each made a `Record` by `wrap`. Every
+/// page binds (key, n, limit); a table ordered by its key alone still names
+/// `$2` (as `$2 = $2`) so that all three bind.
+async fn page<R>(
+    meta: &Meta,
+    sql: &'static str,
+    after: &Cursor,
+    limit: i64,
+    wrap: fn(R) -> Record,
+) -> Result<Vec<Record>>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    let rows: Vec<R> = sqlx::query_as(sql)
+        .bind(&after.key)
+        .bind(after.n)
+        .bind(limit)
+        .fetch_all(&meta.pool)
+        .await?;
+    Ok(rows.into_iter().map(wrap).collect())
+}
+
+/// Inserts one row of any table unless it is there; 1 or 0.
+async fn import_one(tx: &mut sqlx::Transaction<'static, Db>, record: &Record) -> Result<u64> {
+    let done = match record {
+        Record::ServerKey(r) => sqlx::query(
+            "INSERT INTO server_keys (name, value, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.name)
+        .bind(&r.value)
+        .bind(r.created_at),
+        Record::Tenant(r) => sqlx::query(
+            "INSERT INTO tenants (tenant_key, name, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.tenant_key)
+        .bind(&r.name)
+        .bind(r.created_at),
+        Record::App(r) => sqlx::query(
+            "INSERT INTO apps (app_id, tenant_key, name, kind, scopes, secret_sha256,
+                               tokens_not_before, disabled_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.app_id)
+        .bind(&r.tenant_key)
+        .bind(&r.name)
+        .bind(&r.kind)
+        .bind(&r.scopes)
+        .bind(&r.secret_sha256)
+        .bind(r.tokens_not_before)
+        .bind(r.disabled_at)
+        .bind(r.created_at),
+        Record::Helpdesk(r) => sqlx::query(
+            "INSERT INTO helpdesks (helpdesk_id, tenant_key, name, token_sha256, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.helpdesk_id)
+        .bind(&r.tenant_key)
+        .bind(&r.name)
+        .bind(&r.token_sha256)
+        .bind(r.created_at),
+        Record::Blob(r) => sqlx::query(
+            "INSERT INTO blobs (sha256, size, content_type, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.sha256)
+        .bind(r.size)
+        .bind(&r.content_type)
+        .bind(r.created_at),
+        Record::Image(r) => sqlx::query(
+            "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name,
+                                 deleted_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.image_key)
+        .bind(&r.tenant_key)
+        .bind(&r.sha256)
+        .bind(r.size)
+        .bind(&r.content_type)
+        .bind(&r.file_name)
+        .bind(r.deleted_at)
+        .bind(r.created_at),
+        Record::Ticket(r) => sqlx::query(
+            "INSERT INTO tickets (ticket_id, helpdesk_id, chat_id, guest_open_id, human_service,
+                                  customized_info, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.ticket_id)
+        .bind(&r.helpdesk_id)
+        .bind(&r.chat_id)
+        .bind(&r.guest_open_id)
+        .bind(r.human_service)
+        .bind(&r.customized_info)
+        .bind(r.status)
+        .bind(r.created_at)
+        .bind(r.updated_at),
+        Record::Message(r) => sqlx::query(
+            "INSERT INTO messages (id, message_id, ticket_id, message_type, content, image_count,
+                                   user_id, user_name, avatar_url, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.id)
+        .bind(&r.message_id)
+        .bind(&r.ticket_id)
+        .bind(&r.message_type)
+        .bind(&r.content)
+        .bind(r.image_count)
+        .bind(&r.user_id)
+        .bind(&r.user_name)
+        .bind(&r.avatar_url)
+        .bind(r.created_at),
+        Record::MessageImage(r) => sqlx::query(
+            "INSERT INTO message_images (message_pk, idx, image_key, sha256, size, content_type,
+                                         file_name, deleted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.message_pk)
+        .bind(r.idx)
+        .bind(&r.image_key)
+        .bind(&r.sha256)
+        .bind(r.size)
+        .bind(&r.content_type)
+        .bind(&r.file_name)
+        .bind(r.deleted_at),
+        Record::EventConfig(r) => sqlx::query(
+            "INSERT INTO event_configs (app_id, url, encrypt_key, verification_token, updated_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.app_id)
+        .bind(&r.url)
+        .bind(&r.encrypt_key)
+        .bind(&r.verification_token)
+        .bind(r.updated_at),
+        Record::EventSubscription(r) => sqlx::query(
+            "INSERT INTO event_subscriptions (app_id, helpdesk_id, event_type, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.app_id)
+        .bind(&r.helpdesk_id)
+        .bind(&r.event_type)
+        .bind(r.created_at),
+        // A new sequence number, in export order: the order per ticket holds.
+        Record::Event(r) => sqlx::query(
+            "INSERT INTO events (event_id, app_id, ticket_id, event_type, body, created_at,
+                                 attempts, next_attempt_at, delivered_at, failed_at, last_error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.event_id)
+        .bind(&r.app_id)
+        .bind(&r.ticket_id)
+        .bind(&r.event_type)
+        .bind(&r.body)
+        .bind(r.created_at)
+        .bind(r.attempts)
+        .bind(r.next_attempt_at)
+        .bind(r.delivered_at)
+        .bind(r.failed_at)
+        .bind(&r.last_error),
+    }
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl TransferRepo for Meta {
+    async fn export(
+        &self,
+        kind: RecordKind,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Record>> {
+        let start = Cursor {
+            key: String::new(),
+            n: i64::MIN,
+        };
+        let after = after.unwrap_or(&start);
+        let limit = i64::from(limit);
+        match kind {
+            RecordKind::ServerKeys => {
+                let sql = "SELECT * FROM server_keys WHERE name > $1 AND $2 = $2
+                           ORDER BY name LIMIT $3";
+                page::<ServerKeyRow>(self, sql, after, limit, Record::ServerKey).await
+            }
+            RecordKind::Tenants => {
+                let sql = "SELECT * FROM tenants WHERE tenant_key > $1 AND $2 = $2
+                           ORDER BY tenant_key LIMIT $3";
+                page::<TenantRow>(self, sql, after, limit, Record::Tenant).await
+            }
+            RecordKind::Apps => {
+                let sql = "SELECT * FROM apps WHERE app_id > $1 AND $2 = $2
+                           ORDER BY app_id LIMIT $3";
+                page::<AppRow>(self, sql, after, limit, Record::App).await
+            }
+            RecordKind::Helpdesks => {
+                let sql = "SELECT * FROM helpdesks WHERE helpdesk_id > $1 AND $2 = $2
+                           ORDER BY helpdesk_id LIMIT $3";
+                page::<HelpdeskRow>(self, sql, after, limit, Record::Helpdesk).await
+            }
+            RecordKind::Blobs => {
+                let sql = "SELECT * FROM blobs WHERE sha256 > $1 AND $2 = $2
+                           ORDER BY sha256 LIMIT $3";
+                page::<BlobRow>(self, sql, after, limit, Record::Blob).await
+            }
+            RecordKind::Images => {
+                let sql = "SELECT * FROM images WHERE image_key > $1 AND $2 = $2
+                           ORDER BY image_key LIMIT $3";
+                page::<ImageRow>(self, sql, after, limit, Record::Image).await
+            }
+            RecordKind::Tickets => {
+                let sql = "SELECT * FROM tickets WHERE ticket_id > $1 AND $2 = $2
+                           ORDER BY ticket_id LIMIT $3";
+                page::<Ticket>(self, sql, after, limit, Record::Ticket).await
+            }
+            RecordKind::Messages => {
+                let sql = "SELECT * FROM messages WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<MessageRow>(self, sql, after, limit, Record::Message).await
+            }
+            RecordKind::MessageImages => {
+                let sql = "SELECT * FROM message_images
+                           WHERE message_pk > $1 OR (message_pk = $1 AND idx > $2)
+                           ORDER BY message_pk, idx LIMIT $3";
+                page::<MessageImageRow>(self, sql, after, limit, Record::MessageImage).await
+            }
+            RecordKind::EventConfigs => {
+                let sql = "SELECT * FROM event_configs WHERE app_id > $1 AND $2 = $2
+                           ORDER BY app_id LIMIT $3";
+                page::<EventConfigRow>(self, sql, after, limit, Record::EventConfig).await
+            }
+            RecordKind::EventSubscriptions => {
+                let sql = "SELECT * FROM event_subscriptions
+                           WHERE (app_id || ' ' || helpdesk_id || ' ' || event_type) > $1
+                             AND $2 = $2
+                           ORDER BY (app_id || ' ' || helpdesk_id || ' ' || event_type) LIMIT $3";
+                page::<EventSubscriptionRow>(self, sql, after, limit, Record::EventSubscription)
+                    .await
+            }
+            RecordKind::Events => {
+                let sql = "SELECT * FROM events WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<EventRow>(self, sql, after, limit, Record::Event).await
+            }
+        }
+    }
+
+    async fn import(&self, records: &[Record]) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let mut inserted = 0;
+        for record in records {
+            inserted += import_one(&mut tx, record).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn snapshot_into(&self, path: &Path) -> Result<()> {
+        self.snapshot(path).await
+    }
+}
