@@ -8,10 +8,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use helpdesk_core::events;
-use helpdesk_store::{now_ms, ClaimedEvent, DeliveryOutcome};
+use helpdesk_store::{now_ms, ClaimedEvent, DeliveryOutcome, EventRepo};
 use serde_json::Value;
-
-use crate::state::Inner;
+use tokio::sync::Notify;
 
 /// How often a replica looks for due events when nothing woke it.
 const POLL_EVERY: Duration = Duration::from_millis(200);
@@ -40,8 +39,10 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Runs until the state is dropped.
-pub(crate) async fn run(state: Weak<Inner>, config: DeliveryConfig) {
+/// Delivers what `outbox` holds until nobody holds `ready` any more (the
+/// server's state is gone). `ready` is notified when an event may have
+/// become due: one was recorded, or a delivery ended.
+pub(crate) async fn run(outbox: Arc<dyn EventRepo>, ready: Weak<Notify>, config: DeliveryConfig) {
     let http = match event_client(config.timeout) {
         Ok(c) => c,
         Err(e) => {
@@ -52,9 +53,8 @@ pub(crate) async fn run(state: Weak<Inner>, config: DeliveryConfig) {
     let lease = config.timeout + Duration::from_secs(1);
     let config = Arc::new(config);
     loop {
-        let Some(inner) = state.upgrade() else { return };
-        let claimed = match inner
-            .meta
+        let Some(ready) = ready.upgrade() else { return };
+        let claimed = match outbox
             .claim_events(now_ms(), lease.as_millis() as i64, BATCH)
             .await
         {
@@ -66,13 +66,12 @@ pub(crate) async fn run(state: Weak<Inner>, config: DeliveryConfig) {
         };
         let idle = claimed.is_empty();
         for event in claimed {
-            tokio::spawn(deliver(inner.clone(), http.clone(), config.clone(), event));
+            let (outbox, ready) = (outbox.clone(), ready.clone());
+            tokio::spawn(deliver(outbox, ready, http.clone(), config.clone(), event));
         }
         if idle {
-            let wake = inner.events_ready.clone();
-            drop(inner);
             tokio::select! {
-                _ = wake.notified() => {}
+                _ = ready.notified() => {}
                 _ = tokio::time::sleep(POLL_EVERY) => {}
             }
         }
@@ -81,7 +80,8 @@ pub(crate) async fn run(state: Weak<Inner>, config: DeliveryConfig) {
 
 /// One attempt: send, then record how it went.
 async fn deliver(
-    inner: Arc<Inner>,
+    outbox: Arc<dyn EventRepo>,
+    ready: Arc<Notify>,
     http: reqwest::Client,
     config: Arc<DeliveryConfig>,
     claimed: ClaimedEvent,
@@ -109,11 +109,11 @@ async fn deliver(
             tracing::warn!(event_id = %event.event_id, app_id = %event.app_id, attempt = event.attempts + 1, %error, outcome = label, "event delivery failed")
         }
     }
-    if let Err(e) = inner.meta.finish_event(event.seq, &outcome, now_ms()).await {
+    if let Err(e) = outbox.finish_event(event.seq, &outcome, now_ms()).await {
         // The claim lapses and the event goes again: at least once.
         tracing::warn!(error = %e, event_id = %event.event_id, "cannot record a delivery");
     }
-    inner.events_ready.notify_one();
+    ready.notify_one();
 }
 
 /// The client every event request goes through (deliveries and the admin's

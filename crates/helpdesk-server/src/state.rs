@@ -107,7 +107,8 @@ impl AppState {
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
         tokio::spawn(crate::delivery::run(
-            Arc::downgrade(&state.0),
+            state.meta.clone(),
+            Arc::downgrade(&state.events_ready),
             config.events,
         ));
         Ok(state)

@@ -1,30 +1,30 @@
 //! Removing the bytes no row uses: the only code that deletes objects. It
 //! sits above both stores, as ingest does, and follows the rules written on
-//! `MetadataStore`: the object goes only under a `BlobClaim`.
+//! `ImageRepo`: the object goes only under a `BlobClaim`.
 
 use std::collections::BTreeSet;
 
 use helpdesk_core::ids::MessageRef;
 
-use crate::{BlobStore, DeletedImage, MetadataStore, Result};
+use crate::{BlobStore, DeletedImage, ImageRepo, Result};
 
 /// Deletes a message's image (all of them with no index; see
-/// `MetadataStore::delete_message_images`), then the objects no live row
+/// `ImageRepo::delete_message_images`), then the objects no live row
 /// uses any more. The deletion stands even if storage fails to remove an
 /// object: that image says `blob_removed: false`, and `sweep` removes the
 /// object later.
 pub async fn delete_images(
-    meta: &dyn MetadataStore,
+    images: &dyn ImageRepo,
     blobs: &dyn BlobStore,
     ticket_id: &str,
     msg: MessageRef<'_>,
     index: Option<u32>,
 ) -> Result<Vec<DeletedImage>> {
-    let mut deleted = meta.delete_message_images(ticket_id, msg, index).await?;
+    let mut deleted = images.delete_message_images(ticket_id, msg, index).await?;
     let shas: BTreeSet<String> = deleted.iter().map(|d| d.sha256.clone()).collect();
     let mut removed = BTreeSet::new();
     for sha256 in shas {
-        if let Ok(true) = remove_if_unreferenced(meta, blobs, &sha256).await {
+        if let Ok(true) = remove_if_unreferenced(images, blobs, &sha256).await {
             removed.insert(sha256);
         }
     }
@@ -37,11 +37,11 @@ pub async fn delete_images(
 /// Removes the object and the row of `sha256` if no live row refers to it;
 /// true when it did.
 pub async fn remove_if_unreferenced(
-    meta: &dyn MetadataStore,
+    images: &dyn ImageRepo,
     blobs: &dyn BlobStore,
     sha256: &str,
 ) -> Result<bool> {
-    let Some(claim) = meta.claim_unreferenced_blob(sha256).await? else {
+    let Some(claim) = images.claim_unreferenced_blob(sha256).await? else {
         return Ok(false);
     };
     // On failure the claim is dropped: the row stays, for a later sweep.
@@ -52,10 +52,10 @@ pub async fn remove_if_unreferenced(
 
 /// Removes the objects a crash between a delete and its cleanup left behind
 /// (at most `limit` of them); returns how many it removed.
-pub async fn sweep(meta: &dyn MetadataStore, blobs: &dyn BlobStore, limit: u32) -> Result<usize> {
+pub async fn sweep(images: &dyn ImageRepo, blobs: &dyn BlobStore, limit: u32) -> Result<usize> {
     let mut removed = 0;
-    for sha256 in meta.unreferenced_blobs(limit).await? {
-        if remove_if_unreferenced(meta, blobs, &sha256).await? {
+    for sha256 in images.unreferenced_blobs(limit).await? {
+        if remove_if_unreferenced(images, blobs, &sha256).await? {
             removed += 1;
         }
     }

@@ -10,7 +10,7 @@ use helpdesk_core::ImageType;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::{Blob, BlobStore, Image, MetadataStore, StoreError};
+use crate::{Blob, BlobStore, Image, ImageRepo, StoreError};
 
 /// How far past the limit an oversized upload is still read (and dropped), so
 /// that the client gets our answer instead of a reset connection.
@@ -136,7 +136,7 @@ impl Spooled {
     /// image for `tenant_key`.
     pub async fn commit(
         self,
-        meta: &dyn MetadataStore,
+        images: &dyn ImageRepo,
         blobs: &dyn BlobStore,
         tenant_key: &str,
     ) -> Result<Image, IngestError> {
@@ -145,10 +145,10 @@ impl Spooled {
             blobs.put_file(&blob.sha256, &self.spool.0).await?;
         }
         let file_name = upload_file_name(self.client_name.as_deref(), blob.image_type.extension());
-        let image = meta.add_image(tenant_key, blob, &file_name).await?;
+        let image = images.add_image(tenant_key, blob, &file_name).await?;
         // A cleanup of the same bytes may have removed the object between our
         // check and our commit. It removes objects only under a claim that our
-        // commit waited for (see `MetadataStore`), so looking again after
+        // commit waited for (see `ImageRepo`), so looking again after
         // ours is enough to catch it.
         if !blobs.exists(&blob.sha256).await? {
             blobs.put_file(&blob.sha256, &self.spool.0).await?;
@@ -159,7 +159,7 @@ impl Spooled {
 
 /// Spools and commits in one go, for callers that have the whole upload.
 pub async fn ingest<S, E>(
-    meta: &dyn MetadataStore,
+    images: &dyn ImageRepo,
     blobs: &dyn BlobStore,
     tmp_dir: &Path,
     limits: IngestLimits,
@@ -173,7 +173,7 @@ where
 {
     spool(tmp_dir, limits, client_name.map(str::to_string), body)
         .await?
-        .commit(meta, blobs, tenant_key)
+        .commit(images, blobs, tenant_key)
         .await
 }
 

@@ -3,7 +3,7 @@
 
 use helpdesk_core::{ids, scope};
 
-use crate::{secret, App, AppKind, Helpdesk, MetadataStore, NewApp, Result, StoreError};
+use crate::{secret, App, AppKind, DirectoryRepo, Helpdesk, NewApp, Result, StoreError};
 
 /// A new app and its secret, which is not kept anywhere.
 pub struct CreatedApp {
@@ -19,7 +19,7 @@ pub struct CreatedHelpdesk {
 
 /// Creates an app; with no scopes named it gets `helpdesk:all` and `im:resource`.
 pub async fn create_app(
-    meta: &dyn MetadataStore,
+    directory: &dyn DirectoryRepo,
     tenant_key: &str,
     name: &str,
     kind: AppKind,
@@ -39,7 +39,7 @@ pub async fn create_app(
         )));
     }
     let app_secret = ids::app_secret();
-    let app = meta
+    let app = directory
         .create_app(NewApp {
             tenant_key,
             name,
@@ -53,12 +53,12 @@ pub async fn create_app(
 
 /// Creates a helpdesk in a tenant.
 pub async fn create_helpdesk(
-    meta: &dyn MetadataStore,
+    directory: &dyn DirectoryRepo,
     tenant_key: &str,
     name: &str,
 ) -> Result<CreatedHelpdesk> {
     let helpdesk_token = ids::helpdesk_token();
-    let helpdesk = meta
+    let helpdesk = directory
         .create_helpdesk(tenant_key, name, &secret::digest(&helpdesk_token))
         .await?;
     Ok(CreatedHelpdesk {
