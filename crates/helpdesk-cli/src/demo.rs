@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use helpdesk_core::auth::encode_helpdesk_credential;
 use helpdesk_core::content::MessageType;
+use helpdesk_core::wire::path;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{secret, AppKind, Image, NewMessage, NewTicket, StorageConfig, Stores};
 use serde::{Deserialize, Serialize};
@@ -225,12 +226,14 @@ pub fn curl_session(demo: &DemoFile) -> String {
         r#"
 Demo ready; its ids and secrets are in demo.json in the data dir. Try it:
 
-TOKEN=$(curl -s -X POST {b}/open-apis/auth/v3/tenant_access_token/internal \
+TOKEN=$(curl -s -X POST {b}{token_path} \
   -d '{{"app_id":"{app_id}","app_secret":"{app_secret}"}}' | sed -E 's/.*"tenant_access_token":"([^"]+)".*/\1/')
-curl -s -o {file} '{b}/open-apis/helpdesk/v1/ticket_images?ticket_id={ticket}&msg_id={msg_id}&index=1' \
+curl -s -o {file} '{b}{images_path}?ticket_id={ticket}&msg_id={msg_id}&index=1' \
   -H "Authorization: Bearer $TOKEN" \
   -H 'X-Lark-Helpdesk-Authorization: {credential}'
 "#,
+        token_path = path::TENANT_ACCESS_TOKEN,
+        images_path = path::TICKET_IMAGES,
         app_id = demo.app_id,
         app_secret = demo.app_secret,
         ticket = demo.ticket_id,

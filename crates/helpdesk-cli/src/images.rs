@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use helpdesk_client::{Client, Error, ListMessages, TicketMessage};
+use helpdesk_core::wire::code;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -80,13 +81,20 @@ pub enum ImagesCommand {
 /// The errors a person can act on, in one line with what to do.
 fn explain(e: Error, base_url: &str) -> anyhow::Error {
     match &e {
-        Error::Api(api) if matches!(api.code, 10003 | 10014) => {
+        Error::Api(api)
+            if matches!(
+                api.code,
+                code::TOKEN_INVALID_PARAM | code::APP_SECRET_INVALID
+            ) =>
+        {
             anyhow!("the app id or secret was refused ({e}): check HELPDESK_APP_ID and HELPDESK_APP_SECRET")
         }
-        Error::Api(api) if api.code == 154003 => {
+        Error::Api(api) if api.code == code::FORBIDDEN => {
             anyhow!("access refused ({e}): check HELPDESK_HELPDESK_ID and HELPDESK_HELPDESK_TOKEN, and that the app is a custom app of the helpdesk's tenant")
         }
-        Error::Api(api) if api.code == 99991672 => anyhow!("{e}: grant the app that scope"),
+        Error::Api(api) if api.code == code::SCOPE_REQUIRED => {
+            anyhow!("{e}: grant the app that scope")
+        }
         Error::Transport { url, source } => {
             // reqwest nests the cause several levels down; the innermost says it.
             let cause = helpdesk_core::error::root_cause(source);

@@ -77,6 +77,6 @@ impl Error {
 }
 
 /// Feishu's code for an unknown or expired access token.
-pub const INVALID_TOKEN: i64 = 99991663;
+pub const INVALID_TOKEN: i64 = helpdesk_core::wire::code::INVALID_TOKEN;
 /// Feishu's code for a request rejected by the rate limit.
-pub const RATE_LIMITED: i64 = 99991400;
+pub const RATE_LIMITED: i64 = helpdesk_core::wire::code::RATE_LIMITED;

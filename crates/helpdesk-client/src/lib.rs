@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
 mod error;
 mod image;
 mod model;
@@ -25,9 +26,8 @@ mod token;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::Stream;
-use reqwest::{RequestBuilder, Response, StatusCode};
+use helpdesk_core::wire::{header, path};
+use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -220,7 +220,7 @@ enum Outcome {
 }
 
 fn log_id(resp: &Response) -> Option<String> {
-    ["x-tt-logid", "x-request-id"]
+    [header::LOG_ID, header::REQUEST_ID]
         .iter()
         .find_map(|h| resp.headers().get(*h))
         .and_then(|v| v.to_str().ok())
@@ -436,7 +436,7 @@ impl Client {
             let make = || {
                 let req = build(&self.inner.http, &url).bearer_auth(&token);
                 match &helpdesk {
-                    Some(h) => req.header("X-Lark-Helpdesk-Authorization", h),
+                    Some(h) => req.header(header::HELPDESK_CREDENTIAL, h),
                     None => req,
                 }
             };
@@ -478,7 +478,7 @@ impl Client {
     }
 
     async fn fetch_token(&self) -> Result<(String, Duration), Error> {
-        let url = self.url("/open-apis/auth/v3/tenant_access_token/internal");
+        let url = self.url(path::TENANT_ACCESS_TOKEN);
         let body = json!({"app_id": self.inner.app_id, "app_secret": self.inner.app_secret});
         let resp = self
             .send_retrying(&url, Idempotence::Safe, || {
@@ -497,222 +497,4 @@ impl Client {
             }),
         }
     }
-
-    /// Uploads an image (`im.v1.image.create`) and returns its `image_key`.
-    pub async fn upload_image(
-        &self,
-        bytes: impl Into<Bytes>,
-        file_name: &str,
-    ) -> Result<String, Error> {
-        #[derive(serde::Deserialize)]
-        struct Data {
-            image_key: String,
-        }
-        let bytes: Bytes = bytes.into();
-        let data: Data = self
-            .call(
-                "/open-apis/im/v1/images",
-                Auth::Tenant,
-                Idempotence::Safe,
-                |http, url| {
-                    let part = reqwest::multipart::Part::stream(bytes.clone())
-                        .file_name(file_name.to_string());
-                    let form = reqwest::multipart::Form::new()
-                        .text("image_type", "message")
-                        .part("image", part);
-                    http.post(url).multipart(form)
-                },
-            )
-            .await?;
-        Ok(data.image_key)
-    }
-
-    /// Opens a ticket for a customer (`helpdesk.v1.ticket.start_service`).
-    pub async fn start_service(&self, request: &StartService) -> Result<ServiceStarted, Error> {
-        self.call(
-            "/open-apis/helpdesk/v1/start_service",
-            Auth::Helpdesk,
-            Idempotence::Unsafe,
-            |http, url| http.post(url).json(request),
-        )
-        .await
-    }
-
-    /// A ticket (`helpdesk.v1.ticket.get`).
-    pub async fn ticket(&self, ticket_id: &str) -> Result<Ticket, Error> {
-        #[derive(serde::Deserialize)]
-        struct Data {
-            ticket: Ticket,
-        }
-        let path = format!("/open-apis/helpdesk/v1/tickets/{}", segment(ticket_id));
-        let data: Data = self
-            .call(&path, Auth::Helpdesk, Idempotence::Safe, |http, url| {
-                http.get(url)
-            })
-            .await?;
-        Ok(data.ticket)
-    }
-
-    /// Posts a message in a ticket (`helpdesk.v1.ticket_message.create`) and
-    /// returns its `message_id`.
-    pub async fn create_message(
-        &self,
-        ticket_id: &str,
-        content: &MessageContent,
-    ) -> Result<String, Error> {
-        #[derive(serde::Deserialize)]
-        struct Data {
-            message_id: String,
-        }
-        let (msg_type, content) = content.to_wire();
-        let path = format!(
-            "/open-apis/helpdesk/v1/tickets/{}/messages",
-            segment(ticket_id)
-        );
-        let body = json!({"msg_type": msg_type, "content": content});
-        let data: Data = self
-            .call(&path, Auth::Helpdesk, Idempotence::Unsafe, |http, url| {
-                http.post(url).json(&body)
-            })
-            .await?;
-        Ok(data.message_id)
-    }
-
-    /// One page of a ticket's messages (`helpdesk.v1.ticket_message.list`).
-    pub async fn list_messages(
-        &self,
-        ticket_id: &str,
-        query: &ListMessages,
-    ) -> Result<MessagePage, Error> {
-        let path = format!(
-            "/open-apis/helpdesk/v1/tickets/{}/messages",
-            segment(ticket_id)
-        );
-        let mut params: Vec<(&str, String)> = Vec::new();
-        if let Some(v) = query.time_start {
-            params.push(("time_start", v.to_string()));
-        }
-        if let Some(v) = query.time_end {
-            params.push(("time_end", v.to_string()));
-        }
-        if let Some(v) = query.page {
-            params.push(("page", v.to_string()));
-        }
-        if let Some(v) = query.page_size {
-            params.push(("page_size", v.to_string()));
-        }
-        self.call(&path, Auth::Helpdesk, Idempotence::Safe, |http, url| {
-            http.get(url).query(&params)
-        })
-        .await
-    }
-
-    /// Every message of a ticket, oldest first, walking the pages as the
-    /// stream is read. `query.page` is where it starts (default 1); the page
-    /// size defaults to the largest the API takes.
-    pub fn messages(
-        &self,
-        ticket_id: &str,
-        query: ListMessages,
-    ) -> impl Stream<Item = Result<TicketMessage, Error>> + '_ {
-        struct Walk {
-            query: ListMessages,
-            page: u32,
-            seen: u64,
-            buffered: std::collections::VecDeque<TicketMessage>,
-            done: bool,
-        }
-        let start = Walk {
-            page: query.page.unwrap_or(1),
-            query: ListMessages {
-                page_size: Some(query.page_size.unwrap_or(200)),
-                ..query
-            },
-            seen: 0,
-            buffered: Default::default(),
-            done: false,
-        };
-        let ticket_id = ticket_id.to_string();
-        futures::stream::try_unfold(start, move |mut walk| {
-            let ticket_id = ticket_id.clone();
-            async move {
-                loop {
-                    if let Some(m) = walk.buffered.pop_front() {
-                        return Ok(Some((m, walk)));
-                    }
-                    if walk.done {
-                        return Ok(None);
-                    }
-                    let query = ListMessages {
-                        page: Some(walk.page),
-                        ..walk.query.clone()
-                    };
-                    let page = self.list_messages(&ticket_id, &query).await?;
-                    let size = u64::from(walk.query.page_size.unwrap_or(200));
-                    walk.seen += page.messages.len() as u64;
-                    walk.done = (page.messages.len() as u64) < size || walk.seen >= page.total;
-                    walk.page += 1;
-                    walk.buffered.extend(page.messages);
-                }
-            }
-        })
-    }
-
-    /// An image of a message (`helpdesk.v1.ticket.ticket_image`): `index` is
-    /// required for a post (from 0) and not needed for an image message.
-    /// `msg_id` is the message's `id` or `message_id`.
-    pub async fn ticket_image(
-        &self,
-        ticket_id: &str,
-        msg_id: &str,
-        index: Option<u32>,
-    ) -> Result<TicketImage, Error> {
-        let mut params = vec![
-            ("ticket_id", ticket_id.to_string()),
-            ("msg_id", msg_id.to_string()),
-        ];
-        if let Some(i) = index {
-            params.push(("index", i.to_string()));
-        }
-        let path = "/open-apis/helpdesk/v1/ticket_images";
-        let resp = self
-            .execute(path, Auth::Helpdesk, Idempotence::Safe, |http, url| {
-                http.get(url).query(&params)
-            })
-            .await?;
-        if resp.status() != StatusCode::OK {
-            return Err(Error::Protocol {
-                status: resp.status().as_u16(),
-                log_id: log_id(&resp),
-                detail: "an image answer is HTTP 200".into(),
-            });
-        }
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Ok(TicketImage {
-            file_name: header("content-disposition")
-                .and_then(|h| helpdesk_core::disposition::parse_file_name(&h)),
-            content_type: header("content-type"),
-            content_length: resp.content_length(),
-            log_id: log_id(&resp),
-            url: self.url(path),
-            response: resp,
-        })
-    }
-}
-
-/// A path segment, percent-encoded so that an id can never change the path.
-fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -60,7 +60,7 @@ impl RetryPolicy {
 /// seconds in `Retry-After` or `x-ogw-ratelimit-reset` (the first of them
 /// present).
 pub(crate) fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    ["retry-after", "x-ogw-ratelimit-reset"]
+    ["retry-after", helpdesk_core::wire::header::RATELIMIT_RESET]
         .iter()
         .find_map(|name| {
             let seconds: f64 = headers.get(*name)?.to_str().ok()?.trim().parse().ok()?;

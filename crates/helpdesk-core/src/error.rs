@@ -1,5 +1,7 @@
 //! Every error a client can see, with its Feishu `code` and HTTP status.
 
+use crate::wire::{code, path};
+
 /// One error a client can receive. `code`, `http_status` and `msg` are the only
 /// place where a variant is mapped onto the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,21 +59,21 @@ impl ApiError {
     /// The Feishu error code.
     pub fn code(&self) -> i64 {
         match self {
-            ApiError::MissingToken => 99991661,
-            ApiError::InvalidToken => 99991663,
-            ApiError::ScopeRequired(_) => 99991672,
-            ApiError::TokenInvalidParam(_) => 10003,
-            ApiError::AppSecretInvalid => 10014,
-            ApiError::BadRequest(_) => 154000,
-            ApiError::Forbidden(_) => 154003,
-            ApiError::NotFound(_) => 154004,
-            ApiError::ImageDeleted => 154404,
-            ApiError::Internal => 155000,
-            ApiError::UploadInvalidParam(_) => 234001,
-            ApiError::UploadTooLarge(_) => 234006,
-            ApiError::UploadEmpty => 234010,
-            ApiError::UploadUnsupported => 234011,
-            ApiError::RateLimited { .. } => 99991400,
+            ApiError::MissingToken => code::MISSING_TOKEN,
+            ApiError::InvalidToken => code::INVALID_TOKEN,
+            ApiError::ScopeRequired(_) => code::SCOPE_REQUIRED,
+            ApiError::TokenInvalidParam(_) => code::TOKEN_INVALID_PARAM,
+            ApiError::AppSecretInvalid => code::APP_SECRET_INVALID,
+            ApiError::BadRequest(_) => code::BAD_REQUEST,
+            ApiError::Forbidden(_) => code::FORBIDDEN,
+            ApiError::NotFound(_) => code::NOT_FOUND,
+            ApiError::ImageDeleted => code::IMAGE_DELETED,
+            ApiError::Internal => code::INTERNAL,
+            ApiError::UploadInvalidParam(_) => code::UPLOAD_INVALID_PARAM,
+            ApiError::UploadTooLarge(_) => code::UPLOAD_TOO_LARGE,
+            ApiError::UploadEmpty => code::UPLOAD_EMPTY,
+            ApiError::UploadUnsupported => code::UPLOAD_UNSUPPORTED,
+            ApiError::RateLimited { .. } => code::RATE_LIMITED,
         }
     }
 
@@ -127,10 +129,10 @@ impl ApiError {
     pub fn hint(&self) -> String {
         match self {
             ApiError::MissingToken => "send `Authorization: Bearer <tenant_access_token>`".into(),
-            ApiError::InvalidToken => {
-                "get a new tenant_access_token from /open-apis/auth/v3/tenant_access_token/internal"
-                    .into()
-            }
+            ApiError::InvalidToken => format!(
+                "get a new tenant_access_token from {}",
+                path::TENANT_ACCESS_TOKEN
+            ),
             ApiError::ScopeRequired(scopes) => {
                 format!("grant the app one of: {}", scopes.join(", "))
             }

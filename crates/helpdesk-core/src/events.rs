@@ -4,6 +4,7 @@
 //! under the SHA-256 of the app's encrypt key, and a SHA-256 signature over
 //! timestamp, nonce, key and body).
 
+use crate::wire::header;
 use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -213,9 +214,9 @@ pub fn seal(document: &Value, encrypt_key: &str, now_secs: i64) -> Sealed {
     Sealed {
         body,
         headers: vec![
-            ("X-Lark-Request-Timestamp", timestamp),
-            ("X-Lark-Request-Nonce", nonce),
-            ("X-Lark-Signature", sig),
+            (header::REQUEST_TIMESTAMP, timestamp),
+            (header::REQUEST_NONCE, nonce),
+            (header::SIGNATURE, sig),
         ],
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Everything here is pure: ids and their formats, scopes, message content
 //! (text, image, post and the images a post holds, in reading order), image
-//! type sniffing, header encodings, and the one error type whose variants map
+//! type sniffing, header encodings, the wire's paths, header names and codes
+//! (`wire`), and the one error type whose variants map
 //! to a Feishu `code` and an HTTP status in exactly one place.
 
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod events;
 pub mod ids;
 pub mod image_type;
 pub mod scope;
+pub mod wire;
 
 pub use error::ApiError;
 pub use image_type::ImageType;

@@ -10,6 +10,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use helpdesk_core::auth::{bearer, helpdesk_credential, HelpdeskCredential};
+use helpdesk_core::wire::header;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::tokens::{Claims, TokenKind};
 use helpdesk_store::{secret, App, AppKind, Helpdesk};
@@ -40,7 +41,7 @@ impl Presented {
             .ok_or(ApiError::InvalidToken)?;
         state.rate_limits.check_app(&claims.app_id)?;
         let credential = headers
-            .get("x-lark-helpdesk-authorization")
+            .get(header::HELPDESK_CREDENTIAL)
             .and_then(|v| v.to_str().ok())
             .and_then(helpdesk_credential);
         Ok(Presented { claims, credential })

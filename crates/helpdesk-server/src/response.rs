@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::{access_log, LogId};
 
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
-const LOG_ID_HEADER: &str = "x-tt-logid";
+use helpdesk_core::wire::header::{LOG_ID as LOG_ID_HEADER, RATELIMIT_LIMIT, RATELIMIT_RESET};
 
 /// A handler's error. It becomes a response carrying the `ApiError`; the
 /// envelope middleware writes its body, which needs the request's log id.
@@ -85,8 +85,8 @@ fn error_response(err: &ApiError, log_id: &LogId) -> Response {
     let mut res = body_of(err, log_id, status);
     if let ApiError::RateLimited { limit, reset_secs } = err {
         let h = res.headers_mut();
-        h.insert("x-ogw-ratelimit-limit", HeaderValue::from(*limit));
-        h.insert("x-ogw-ratelimit-reset", HeaderValue::from(*reset_secs));
+        h.insert(RATELIMIT_LIMIT, HeaderValue::from(*limit));
+        h.insert(RATELIMIT_RESET, HeaderValue::from(*reset_secs));
     }
     res
 }

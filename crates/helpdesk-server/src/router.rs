@@ -7,15 +7,12 @@ use crate::handlers::{events, messages, probes, ticket_images, tickets, token, u
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
 
-const TENANT_TOKEN: &str = "/open-apis/auth/v3/tenant_access_token/internal";
-const APP_TOKEN: &str = "/open-apis/auth/v3/app_access_token/internal";
-const IMAGES: &str = "/open-apis/im/v1/images";
-const START_SERVICE: &str = "/open-apis/helpdesk/v1/start_service";
-const TICKET: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}";
-const MESSAGES: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages";
-const TICKET_IMAGES: &str = "/open-apis/helpdesk/v1/ticket_images";
-const SUBSCRIBE: &str = "/open-apis/helpdesk/v1/events/subscribe";
-const UNSUBSCRIBE: &str = "/open-apis/helpdesk/v1/events/unsubscribe";
+use helpdesk_core::wire::path::{
+    APP_ACCESS_TOKEN as APP_TOKEN, EVENTS_SUBSCRIBE as SUBSCRIBE,
+    EVENTS_UNSUBSCRIBE as UNSUBSCRIBE, IMAGES, START_SERVICE, TENANT_ACCESS_TOKEN as TENANT_TOKEN,
+    TICKET, TICKET_IMAGES, TICKET_MESSAGES as MESSAGES,
+};
+
 const HEALTHZ: &str = "/healthz";
 const READYZ: &str = "/readyz";
 /// Every route, so that a matched path becomes a `&'static str` label.

@@ -17,7 +17,7 @@ use crate::query;
 use crate::response::{mark_success, Failure};
 use crate::AppState;
 
-const CREDENTIAL_HEADER: &str = "x-lark-helpdesk-authorization";
+use helpdesk_core::wire::header::HELPDESK_CREDENTIAL as CREDENTIAL_HEADER;
 
 fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
