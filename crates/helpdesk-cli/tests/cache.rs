@@ -2,11 +2,9 @@
 //! (the admin command) are seen within a second while the server holds the
 //! download in its cache, and what one tenant warmed never reaches another.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use helpdesk_testkit::binary::*;
 
 /// A running server (with `serve_flags`) and one image message of it,
 /// downloaded once.

@@ -1,12 +1,10 @@
 //! The `helpdesk` binary as operators and newcomers use it: a real process,
 //! real signals, real curl.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use helpdesk_testkit::binary::*;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -291,7 +289,7 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
 #[test]
 fn completions_are_generated_for_every_shell_and_bash_accepts_its_script() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = std::process::Command::new(BIN)
+        let out = std::process::Command::new(bin())
             .args(["completions", shell])
             .output()
             .unwrap();
@@ -313,7 +311,7 @@ fn completions_are_generated_for_every_shell_and_bash_accepts_its_script() {
             assert!(check.success(), "bash -n rejects the script");
         }
     }
-    let out = std::process::Command::new(BIN)
+    let out = std::process::Command::new(bin())
         .args(["completions", "tcsh"])
         .output()
         .unwrap();

@@ -4,12 +4,10 @@
 //! older than the start-up sweep allows; at the end every write acknowledged
 //! in any round is checked again. `CRASH_ROUNDS=N` runs N (default 50).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use helpdesk_testkit::binary::*;
 use rand::{Rng, SeedableRng};
 
 /// A write the server acknowledged.

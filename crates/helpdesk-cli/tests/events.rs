@@ -2,12 +2,10 @@
 //! whom, sealed and signed as Feishu does, at least once, with the same
 //! event_id on every attempt, in order per ticket, across a kill -9.
 
-mod common;
-
 use std::time::Duration;
 
-use common::receiver::{Answer, Receiver};
-use common::*;
+use helpdesk_testkit::binary::*;
+use helpdesk_testkit::receiver::{Answer, Receiver};
 use serde_json::{json, Value};
 
 const KEY: &str = "an encrypt key";

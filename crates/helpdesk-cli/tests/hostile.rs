@@ -6,13 +6,11 @@
 //!
 //! `HOSTILE_REQUESTS=N` runs N (default 1200); `HOSTILE_SEED=S` another seed.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
-use common::*;
+use helpdesk_testkit::binary::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;

@@ -1,10 +1,9 @@
 //! `helpdesk images get` and `helpdesk images export` against the real server.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::*;
+use helpdesk_testkit::binary::*;
+use helpdesk_testkit::images::jpeg;
 use serde_json::Value;
 
 struct Env {
@@ -16,7 +15,7 @@ struct Env {
 }
 
 fn images(env: &Env, args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .arg("images")
         .args(args)
         .envs(env.vars.iter().map(|(k, v)| (*k, v.as_str())))
@@ -37,12 +36,6 @@ fn setup() -> Env {
         data,
         _dir: dir,
     }
-}
-
-fn jpeg(seed: u8, len: usize) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    v.extend((0..len).map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed)));
-    v
 }
 
 fn manifest(dir: &std::path::Path) -> Value {

@@ -7,10 +7,8 @@
 //! the id swapped), so nothing tells a caller that another tenant's object
 //! exists; and no write lands in another tenant.
 
-mod common;
-
-use common::*;
 use helpdesk_core::ids;
+use helpdesk_testkit::binary::*;
 use serde_json::{json, Value};
 
 const TENANTS: usize = 3;

@@ -1,11 +1,9 @@
 //! Rate limits as Feishu's gateway applies them, and the SDK that waits as
 //! they say.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use helpdesk_testkit::binary::*;
 use serde_json::Value;
 
 /// GET a ticket with the caller's credentials: status, code and the two

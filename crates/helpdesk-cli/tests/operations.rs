@@ -3,14 +3,12 @@
 //! unit. (Probes are in probes.rs; admin changes reaching a running server
 //! with its cache warm are in cache.rs.)
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
 use helpdesk_store::StorageConfig;
+use helpdesk_testkit::binary::*;
 use serde_json::Value;
 
 /// Storage on the embedded backend whatever the pass: backup and restore
@@ -145,7 +143,7 @@ async fn metrics_move_with_real_requests_and_json_log_lines_carry_the_request() 
 /// `helpdesk [--config F] admin [--data-dir D] tenant list` with `env`:
 /// the names of the tenants it sees.
 fn tenants_seen(config: &Path, data_dir: Option<&Path>, env: &[(&str, &Path)]) -> Vec<String> {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.arg("--config")
         .arg(config)
         .args(["admin", "tenant", "list"]);
@@ -198,7 +196,7 @@ fn the_config_file_sits_beneath_the_environment_and_flags_and_names_a_bad_key() 
     assert_eq!(tenants_seen(&config, None, &env), ["env"]);
     assert_eq!(tenants_seen(&config, Some(&dirs[2]), &env), ["flag"]);
     // HELPDESK_CONFIG names the file as well as the flag does.
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(["admin", "tenant", "list"])
         .env("HELPDESK_CONFIG", &config)
         .env_remove("HELPDESK_DATA_DIR")
@@ -208,7 +206,7 @@ fn the_config_file_sits_beneath_the_environment_and_flags_and_names_a_bad_key() 
 
     let fails = |text: &str| {
         std::fs::write(&config, text).unwrap();
-        let out = Command::new(BIN)
+        let out = Command::new(bin())
             .arg("--config")
             .arg(&config)
             .args(["admin", "tenant", "list"])
@@ -402,7 +400,7 @@ async fn verify_finds_a_corrupted_and_a_missing_object_and_exits_non_zero() {
     std::fs::write(&file, &stray).unwrap();
     stores.blobs.put_file(&sha(&stray), &file).await.unwrap();
 
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .arg("admin")
         .args(helpdesk_testkit::config_args(&helpdesk_testkit::storage(
             dir.path(),
@@ -470,7 +468,7 @@ fn the_systemd_unit_verifies() {
     // Checked against this build of the binary.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("helpdesk.service");
-    std::fs::write(&path, unit.replace("/usr/local/bin/helpdesk", BIN)).unwrap();
+    std::fs::write(&path, unit.replace("/usr/local/bin/helpdesk", bin())).unwrap();
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)

@@ -2,9 +2,7 @@
 //! comes back. The embedded backend, whose files a test can take away; the
 //! S3 case is in scale_out.rs's outage test.
 
-mod common;
-
-use common::*;
+use helpdesk_testkit::binary::*;
 use helpdesk_testkit::Backend;
 use serde_json::{json, Value};
 

@@ -2,14 +2,12 @@
 //! backends, and storage outages: real processes over real HTTP. Most run
 //! only in the postgres-s3 pass of `./scripts/test`.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use helpdesk_store::records::Record;
 use helpdesk_store::RecordKind;
+use helpdesk_testkit::binary::*;
 use helpdesk_testkit::{scale_out_pass, Backend};
 use serde_json::Value;
 use tokio::io::AsyncBufReadExt;
@@ -250,7 +248,7 @@ async fn a_migration_killed_midway_then_rerun_moves_everything_and_keeps_credent
         .collect();
 
     // Killed once midway, while it copies objects.
-    let mut first = tokio::process::Command::new(BIN)
+    let mut first = tokio::process::Command::new(bin())
         .args(&migrate_args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -276,7 +274,7 @@ async fn a_migration_killed_midway_then_rerun_moves_everything_and_keeps_credent
 
     // Re-run: it finishes; again: it copies nothing.
     let run = |args: Vec<String>| async move {
-        let out = tokio::process::Command::new(BIN)
+        let out = tokio::process::Command::new(bin())
             .args(&args)
             .output()
             .await

@@ -1,12 +1,10 @@
 //! The Rust SDK (helpdesk-client) against the real server binary.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use futures::TryStreamExt;
 use helpdesk_client::{Client, Error, ListMessages, MessageContent, RetryPolicy};
+use helpdesk_testkit::binary::*;
 use serde_json::json;
 
 struct Setup {

@@ -2,11 +2,9 @@
 //! keep-alive connections, and the connection cap that closes the idlest
 //! first. None of them stops normal requests from being served.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use helpdesk_testkit::binary::*;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,13 +1,11 @@
 //! Tokens, credentials, tenant isolation, restarts, and the transport rules
 //! the official SDKs depend on.
 
-mod common;
-
 use std::io::{Read, Write};
 
-use common::*;
 use helpdesk_server::ServerConfig;
 use helpdesk_store::AppKind;
+use helpdesk_testkit::in_process::*;
 use serde_json::json;
 
 #[tokio::test]

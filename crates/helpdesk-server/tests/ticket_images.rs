@@ -1,10 +1,8 @@
 //! GET /open-apis/helpdesk/v1/ticket_images: the bytes, the headers, and every
 //! row of the API page's error table.
 
-mod common;
-
-use common::*;
 use helpdesk_server::ServerConfig;
+use helpdesk_testkit::in_process::*;
 use serde_json::json;
 
 struct Ticket {

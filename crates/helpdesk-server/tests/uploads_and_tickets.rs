@@ -1,10 +1,8 @@
 //! Image upload, tickets and messages.
 
-mod common;
-
-use common::*;
 use helpdesk_server::ServerConfig;
 use helpdesk_store::AppKind;
+use helpdesk_testkit::in_process::*;
 use serde_json::json;
 
 #[tokio::test]

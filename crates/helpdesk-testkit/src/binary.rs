@@ -1,5 +1,5 @@
-//! The `helpdesk` binary as a real process, and a proxy that injects faults.
-#![allow(dead_code)]
+//! The `helpdesk` binary as a real process (`serve`, `admin`), the parties
+//! it provisions, and a proxy that injects faults: for the CLI's suites.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -13,9 +13,28 @@ use helpdesk_store::StorageConfig;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub mod receiver;
+pub use crate::images::png;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_helpdesk");
+/// The `helpdesk` binary beside the running test's own executable
+/// (`target/<profile>/helpdesk`), which cargo builds before the CLI's
+/// integration tests.
+pub fn bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let test = std::env::current_exe().expect("the test's own path");
+        let dir = test
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps");
+        let bin = dir.join(format!("helpdesk{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "{} is missing: run the CLI's tests with `cargo test -p helpdesk-cli`, which builds it",
+            bin.display()
+        );
+        bin.to_string_lossy().into_owned()
+    })
+}
 
 pub struct Serving {
     pub child: Child,
@@ -34,13 +53,13 @@ pub trait Target {
 
 impl Target for Path {
     fn storage(&self) -> StorageConfig {
-        helpdesk_testkit::storage(self)
+        crate::backend::storage(self)
     }
 }
 
 impl Target for std::path::PathBuf {
     fn storage(&self) -> StorageConfig {
-        helpdesk_testkit::storage(self)
+        crate::backend::storage(self)
     }
 }
 
@@ -74,9 +93,9 @@ pub fn serve_env<T: Target + ?Sized>(
         .append(true)
         .open(&log)
         .expect("log file");
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("serve")
-        .args(helpdesk_testkit::config_args(&storage))
+        .args(crate::backend::config_args(&storage))
         .args(["--listen", listen])
         .args(extra)
         .envs(env.iter().copied())
@@ -130,9 +149,9 @@ impl Serving {
 }
 
 fn run_admin<T: Target + ?Sized>(target: &T, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+    Command::new(bin())
         .arg("admin")
-        .args(helpdesk_testkit::config_args(&target.storage()))
+        .args(crate::backend::config_args(&target.storage()))
         .args(args)
         .output()
         .expect("run admin")
@@ -175,12 +194,6 @@ pub fn spool_files(data_dir: &Path) -> Vec<std::path::PathBuf> {
 
 pub fn s(v: &Value) -> &str {
     v.as_str().expect("string")
-}
-
-pub fn png(seed: u8, len: usize) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    v.extend((0..len).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)));
-    v
 }
 
 /// A loopback TCP proxy in front of the server that can fail the first
@@ -296,7 +309,12 @@ pub fn token_requests(log: &Path) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
-        .filter(|l| l.contains("path=/open-apis/auth/v3/tenant_access_token/internal"))
+        .filter(|l| {
+            l.contains(&format!(
+                "path={}",
+                helpdesk_core::wire::path::TENANT_ACCESS_TOKEN
+            ))
+        })
         .count()
 }
 

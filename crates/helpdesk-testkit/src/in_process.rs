@@ -1,6 +1,6 @@
-//! A real server on an ephemeral port over a fresh data dir, and the tenants,
-//! apps and helpdesks the tests call it with.
-#![allow(dead_code)]
+//! A real server, in this process, on an ephemeral port over a fresh data
+//! dir, and the tenants, apps and helpdesks the tests call it with: for the
+//! server's suites.
 
 use std::path::Path;
 
@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::images::{jpeg, png};
+
 pub struct Server {
     pub base: String,
     pub stores: Stores,
@@ -22,7 +24,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path, config: ServerConfig) -> Server {
-        let stores = helpdesk_testkit::open(data_dir).await;
+        let stores = crate::backend::open(data_dir).await;
         let state = AppState::new(stores.clone(), config).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -139,19 +141,6 @@ pub async fn token(server: &Server, p: &Party) -> String {
         .as_str()
         .expect("token")
         .to_string()
-}
-
-/// Bytes that sniff as PNG, distinct per seed. The server never decodes images.
-pub fn png(seed: u8, len: usize) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    v.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    v
-}
-
-pub fn jpeg(seed: u8, len: usize) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    v.extend((0..len).map(|i| (i as u8).wrapping_mul(17).wrapping_add(seed)));
-    v
 }
 
 /// A caller with a token and a helpdesk credential.
@@ -318,7 +307,7 @@ pub async fn assert_error(res: Response, status: u16, code: i64) -> Value {
 
 /// How many objects the server's blob storage holds.
 pub async fn object_count(server: &Server) -> usize {
-    helpdesk_testkit::object_count(&server.stores).await
+    crate::backend::object_count(&server.stores).await
 }
 
 /// Deletes a message's image(s) as `admin image delete` does.
