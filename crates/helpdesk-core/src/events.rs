@@ -141,7 +141,10 @@ pub fn message_created(m: &MessageFacts<'_>, event_id: &str) -> Value {
         "ticket": {
             "ticket_id": m.ticket.ticket_id,
             "helpdesk_id": m.ticket.helpdesk_id,
-            "guest": user(m.ticket.guest_open_id, None),
+            // The SDKs model this ticket as `Ticket`, whose guest is a
+            // `TicketUser` with a string id (Go and Java refuse an object
+            // here), unlike ticket.created_v1's `TicketUserEvent`.
+            "guest": {"id": m.ticket.guest_open_id},
             "status": m.ticket.status,
             "created_at": m.ticket.created_at,
             "updated_at": m.ticket.updated_at,
@@ -242,6 +245,39 @@ mod tests {
         );
         assert_eq!(event_type("helpdesk.ticket", "ticket.updated_v1"), None);
         assert_eq!(event_type("im.message", "message.receive_v1"), None);
+    }
+
+    #[test]
+    fn each_event_names_its_guest_as_the_sdks_model_it() {
+        let facts = || TicketFacts {
+            ticket_id: "7",
+            helpdesk_id: "1",
+            chat_id: "oc_1",
+            guest_open_id: "ou_guest",
+            human_service: true,
+            status: 1,
+            created_at: 1,
+            updated_at: 2,
+        };
+        // ticket.created_v1: TicketUserEvent, its id a UserId object.
+        let created = ticket_created(&facts());
+        assert_eq!(created["guest"]["id"]["open_id"], "ou_guest");
+        // ticket_message.created_v1: the ticket's guest is a TicketUser.
+        let message = message_created(
+            &MessageFacts {
+                id: "m1",
+                message_id: "om_1",
+                msg_type: "text",
+                content: r#"{"text":"hi"}"#,
+                image_keys: &[],
+                sender_open_id: "ou_guest",
+                position: 1,
+                ticket: facts(),
+            },
+            "ev_1",
+        );
+        assert_eq!(message["ticket"]["guest"]["id"], "ou_guest");
+        assert_eq!(message["sender_id"]["open_id"], "ou_guest");
     }
 
     #[test]
