@@ -51,6 +51,12 @@ pub struct ServeArgs {
     /// Token requests a second per client IP; 0: no limit.
     #[arg(long, env = "HELPDESK_TOKEN_RATE_LIMIT", default_value_t = helpdesk_server::DEFAULT_TOKEN_RATE_LIMIT)]
     token_rate_limit: u32,
+    /// Seconds a new access token lives, 1 to Feishu's 7200. Shorter lets a
+    /// test see an SDK's cached token expire: they cache for `expire` less
+    /// 180 s (Go, Java, Node) or 600 s (Python).
+    #[arg(long, env = "HELPDESK_TOKEN_LIFETIME", default_value_t = 7200,
+          value_parser = clap::value_parser!(i64).range(1..=7200))]
+    token_lifetime: i64,
     /// Time a client has to send a request's headers.
     #[arg(long, env = "HELPDESK_HEADER_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]
     header_timeout: Duration,
@@ -133,6 +139,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             rate_limit_per_app: args.rate_limit_per_app,
             token_rate_limit: args.token_rate_limit,
             body_timeout: args.body_timeout,
+            token_lifetime: args.token_lifetime,
         },
     )
     .await?;

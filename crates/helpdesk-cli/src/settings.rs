@@ -33,6 +33,7 @@ struct FileSettings {
     event_timeout: Option<String>,
     rate_limit_per_app: Option<u32>,
     token_rate_limit: Option<u32>,
+    token_lifetime: Option<i64>,
     header_timeout: Option<String>,
     body_timeout: Option<String>,
     idle_timeout: Option<String>,
@@ -83,6 +84,10 @@ impl FileSettings {
         set(
             "HELPDESK_TOKEN_RATE_LIMIT",
             self.token_rate_limit.map(|n| n.to_string()),
+        );
+        set(
+            "HELPDESK_TOKEN_LIFETIME",
+            self.token_lifetime.map(|n| n.to_string()),
         );
         set("HELPDESK_HEADER_TIMEOUT", self.header_timeout.clone());
         set("HELPDESK_BODY_TIMEOUT", self.body_timeout.clone());

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub token_rate_limit: u32,
     /// A request body must arrive whole within this.
     pub body_timeout: Duration,
+    /// Seconds a new access token lives (at most Feishu's 7200).
+    pub token_lifetime: i64,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +50,7 @@ impl Default for ServerConfig {
             rate_limit_per_app: 0,
             token_rate_limit: DEFAULT_TOKEN_RATE_LIMIT,
             body_timeout: Duration::from_secs(60),
+            token_lifetime: helpdesk_store::tokens::TOKEN_LIFETIME,
         }
     }
 }
@@ -70,6 +73,7 @@ pub struct Inner {
     pub events_ready: Arc<tokio::sync::Notify>,
     pub rate_limits: RateLimits,
     pub body_timeout: Duration,
+    pub token_lifetime: i64,
 }
 
 impl std::ops::Deref for AppState {
@@ -104,6 +108,7 @@ impl AppState {
             events_ready: Arc::new(tokio::sync::Notify::new()),
             rate_limits: RateLimits::new(config.rate_limit_per_app, config.token_rate_limit),
             body_timeout: config.body_timeout,
+            token_lifetime: config.token_lifetime,
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
         tokio::spawn(crate::delivery::run(

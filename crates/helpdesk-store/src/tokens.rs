@@ -12,11 +12,12 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Seconds a token lives.
+/// Seconds a token lives: Feishu's, the default, and the most `issue` gives
+/// (so that a key outlives every token it signed, see `rotate_signing_key`).
 pub const TOKEN_LIFETIME: i64 = 7200;
-/// A new token every 90 minutes: as on Feishu, asking again returns the same
-/// token while more than 30 minutes of it remain.
-const REISSUE_EVERY: i64 = 5400;
+/// As on Feishu, asking again returns the same token while more than 30
+/// minutes of it remain: a new one every 90 minutes at the default lifetime.
+const FRESH_FOR: i64 = 1800;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -108,12 +109,24 @@ impl TokenSigner {
         mac
     }
 
-    /// The token for `app_id` now. Tokens issued before `not_before` (a
-    /// revocation) are refused, so a new one never starts before it.
-    pub fn issue(&self, kind: TokenKind, app_id: &str, not_before: i64, now: i64) -> Issued {
+    /// The token for `app_id` now, living `lifetime` seconds (at most
+    /// [`TOKEN_LIFETIME`]). Tokens issued before `not_before` (a revocation)
+    /// are refused, so a new one never starts before it. A lifetime of 30
+    /// minutes or less never has more than 30 minutes left, so every second
+    /// gets a new token with all of it.
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        app_id: &str,
+        not_before: i64,
+        now: i64,
+        lifetime: i64,
+    ) -> Issued {
         let key = &self.keys[self.keys.len() - 1];
-        let issued_at = (now - now.rem_euclid(REISSUE_EVERY)).max(not_before);
-        let expires_at = issued_at + TOKEN_LIFETIME;
+        let lifetime = lifetime.clamp(1, TOKEN_LIFETIME);
+        let reissue_every = (lifetime - FRESH_FOR).max(1);
+        let issued_at = (now - now.rem_euclid(reissue_every)).max(not_before);
+        let expires_at = issued_at + lifetime;
         let payload = format!("{app_id}:{issued_at}:{expires_at}");
         let sig = Self::mac(key, kind, &payload).finalize().into_bytes();
         Issued {
@@ -188,12 +201,12 @@ mod tests {
     fn same_token_while_more_than_half_an_hour_remains() {
         let s = signer(b"k");
         let t0 = 5400 * 1000;
-        let a = s.issue(TokenKind::Tenant, "cli_1", 0, t0);
+        let a = s.issue(TokenKind::Tenant, "cli_1", 0, t0, TOKEN_LIFETIME);
         assert_eq!(a.expire, 7200);
-        let b = s.issue(TokenKind::Tenant, "cli_1", 0, t0 + 5399);
+        let b = s.issue(TokenKind::Tenant, "cli_1", 0, t0 + 5399, TOKEN_LIFETIME);
         assert_eq!(a.token, b.token);
         assert_eq!(b.expire, 1801);
-        let c = s.issue(TokenKind::Tenant, "cli_1", 0, t0 + 5400);
+        let c = s.issue(TokenKind::Tenant, "cli_1", 0, t0 + 5400, TOKEN_LIFETIME);
         assert_ne!(a.token, c.token);
         // The old one stays valid until its own expiry.
         assert!(s.verify(TokenKind::Tenant, &a.token, t0 + 7199).is_some());
@@ -201,9 +214,31 @@ mod tests {
     }
 
     #[test]
+    fn a_short_lifetime_is_all_there_for_every_new_token() {
+        let s = signer(b"k");
+        let a = s.issue(TokenKind::Tenant, "cli_1", 0, 1_000_000, 184);
+        assert_eq!(a.expire, 184);
+        let b = s.issue(TokenKind::Tenant, "cli_1", 0, 1_000_001, 184);
+        assert_eq!(b.expire, 184);
+        assert_ne!(a.token, b.token);
+        let claims = s
+            .verify(TokenKind::Tenant, &b.token, 1_000_001 + 183)
+            .unwrap();
+        assert_eq!(claims.expires_at, 1_000_001 + 184);
+        assert!(s
+            .verify(TokenKind::Tenant, &b.token, 1_000_001 + 184)
+            .is_none());
+        // Never longer than Feishu's.
+        let long = s.issue(TokenKind::Tenant, "cli_1", 0, 1_000_000, 86_400);
+        assert!(long.expire <= TOKEN_LIFETIME);
+    }
+
+    #[test]
     fn forged_other_kind_or_other_key_is_refused() {
         let s = signer(b"k");
-        let t = s.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
+        let t = s
+            .issue(TokenKind::Tenant, "cli_1", 0, 100, TOKEN_LIFETIME)
+            .token;
         let c = s.verify(TokenKind::Tenant, &t, 100).unwrap();
         assert_eq!(c.app_id, "cli_1");
         assert!(s
@@ -220,7 +255,7 @@ mod tests {
     #[test]
     fn a_revocation_moves_the_start_of_new_tokens() {
         let s = signer(b"k");
-        let t = s.issue(TokenKind::Tenant, "cli_1", 5000, 5100);
+        let t = s.issue(TokenKind::Tenant, "cli_1", 5000, 5100, TOKEN_LIFETIME);
         let c = s.verify(TokenKind::Tenant, &t.token, 5100).unwrap();
         assert_eq!(c.issued_at, 5000);
         assert_eq!(t.expire, 5000 + TOKEN_LIFETIME - 5100);
@@ -229,10 +264,14 @@ mod tests {
     #[test]
     fn earlier_keys_verify_their_tokens_and_only_the_newest_signs() {
         let old = signer(b"k");
-        let before = old.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
+        let before = old
+            .issue(TokenKind::Tenant, "cli_1", 0, 100, TOKEN_LIFETIME)
+            .token;
         let both = TokenSigner::new(vec![key("0001", b"k2"), key(FIRST_KEY_ID, b"k")]);
         assert_eq!(both.current_id(), "0001");
-        let after = both.issue(TokenKind::Tenant, "cli_1", 0, 100).token;
+        let after = both
+            .issue(TokenKind::Tenant, "cli_1", 0, 100, TOKEN_LIFETIME)
+            .token;
         assert!(after.starts_with("t-0001."), "{after}");
         assert!(both.verify(TokenKind::Tenant, &before, 100).is_some());
         assert!(both.verify(TokenKind::Tenant, &after, 100).is_some());

@@ -48,10 +48,13 @@ fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
         TokenKind::Tenant => "tenant",
         TokenKind::App => "app",
     });
-    state
-        .tokens
-        .load()
-        .issue(kind, &app.app_id, app.tokens_not_before, now)
+    state.tokens.load().issue(
+        kind,
+        &app.app_id,
+        app.tokens_not_before,
+        now,
+        state.token_lifetime,
+    )
 }
 
 /// The per-IP limit of token requests, when the peer is known.
