@@ -5,7 +5,8 @@
 //!   the storage a data dir names on it (re-exported at the root);
 //! - [`in_process`]: the server in the test's own process, for the
 //!   server's suites;
-//! - [`binary`]: the `helpdesk` binary as real processes, for the CLI's;
+//! - [`binary`]: the `helpdesk` binary as real processes, for the CLI's,
+//!   with a [`fault_proxy`] to put in front of it;
 //! - [`receiver`]: an app's event receiver that opens deliveries with code
 //!   of its own;
 //! - [`images`]: bytes that sniff as images.
@@ -15,6 +16,7 @@
 
 pub mod backend;
 pub mod binary;
+pub mod fault_proxy;
 pub mod images;
 pub mod in_process;
 pub mod receiver;
