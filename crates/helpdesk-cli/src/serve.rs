@@ -76,26 +76,31 @@ pub struct ServeArgs {
     log_format: LogFormat,
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when
+/// this is called, before the listening line is printed: a signal sent as
+/// soon as a script or a supervisor read that line stops the server
+/// gracefully, instead of killing it with the signal's default action.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let stopped = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("stopping: finishing in-flight requests");
+    let stopped = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        stopped.await;
+        tracing::info!("stopping: finishing in-flight requests");
+    })
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
@@ -159,6 +164,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             .context("provisioning the demo")?;
         println!("{}", crate::demo::curl_session(&demo));
     }
+    let shutdown = shutdown_signal().context("cannot install the SIGTERM and SIGINT handlers")?;
     // Scripts and tests wait for these lines to learn the addresses.
     if let Some(addr) = metrics {
         println!("helpdesk metrics on http://{addr}/metrics");
@@ -168,7 +174,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     helpdesk_server::serve_with(
         listener,
         helpdesk_server::router(state),
-        shutdown_signal(),
+        shutdown,
         helpdesk_server::ConnLimits {
             header_timeout: args.header_timeout,
             idle_timeout: args.idle_timeout,

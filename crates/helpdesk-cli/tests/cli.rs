@@ -286,6 +286,23 @@ async fn an_acknowledged_upload_survives_a_kill_9() {
     again.terminate();
 }
 
+/// A script or a supervisor may stop the server the moment it prints its
+/// address: SIGTERM then is a graceful stop (exit 0), never the signal's
+/// default action (the handlers were once installed only after that line).
+#[test]
+fn a_sigterm_sent_the_moment_the_address_is_printed_is_a_graceful_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let mut server = serve(dir.path(), &[]);
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        let sent = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(sent, 0, "kill: {}", std::io::Error::last_os_error());
+        let status = server.child.wait().unwrap();
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        assert!(status.success(), "round {round}: {status:?}\n{log}");
+    }
+}
+
 #[test]
 fn completions_are_generated_for_every_shell_and_bash_accepts_its_script() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
