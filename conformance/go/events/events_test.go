@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -40,30 +39,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := harness.NewServer()
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	server = s
-	code := 1
-	if world, err = s.Provision(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		code = m.Run()
-	}
-	if err := s.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	return code
+	harness.Main(m, func(s *harness.Server, w *harness.World) {
+		server, world = s, w
+	})
 }
 
 // receiver is the SDK's dispatcher behind net/http, as an app would run it.

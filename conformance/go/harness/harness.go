@@ -252,6 +252,36 @@ type World struct {
 	A, B, AStore, ANoHelpdeskScope *Party
 }
 
+// Main is a suite package's TestMain: it starts a server, provisions a
+// world (handing both to `use` before any test runs), runs the package's
+// tests, stops the server, and exits with the tests' status.
+func Main(m *testing.M, use func(*Server, *World)) {
+	os.Exit(runSuite(m, use))
+}
+
+func runSuite(m *testing.M, use func(*Server, *World)) int {
+	s, err := NewServer()
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := 1
+	if world, err := s.Provision(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		use(s, world)
+		code = m.Run()
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	return code
+}
+
 // Provision makes the World.
 func (s *Server) Provision() (*World, error) {
 	type tenant struct{ key, id, token string }

@@ -4,7 +4,6 @@ package sdk_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -19,31 +18,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := harness.NewServer()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := s.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	server = s
-	code := 1
-	if world, err = s.Provision(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		code = m.Run()
-	}
-	if err := s.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	return code
+	harness.Main(m, func(s *harness.Server, w *harness.World) {
+		server, world = s, w
+	})
 }
 
 var (

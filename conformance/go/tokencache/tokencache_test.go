@@ -6,8 +6,6 @@ package tokencache_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,31 +24,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := harness.NewServer()
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	server = s
-	code := 1
-	if world, err := s.Provision(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		party = world.A
-		code = m.Run()
-	}
-	if err := s.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	return code
+	harness.Main(m, func(s *harness.Server, w *harness.World) {
+		server, party = s, w.A
+	})
 }
 
 // recorder is a larkcore.Cache that keeps what the SDK stores, and for how long.
