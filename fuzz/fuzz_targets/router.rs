@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use helpdesk_server::{AppState, ServerConfig};
-use helpdesk_store::tokens::{TokenKind, TokenSigner};
+use helpdesk_store::tokens::{TokenKind, TokenSigner, TOKEN_LIFETIME};
 use helpdesk_store::{NewTicket, StorageConfig};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
@@ -57,13 +57,21 @@ fn world() -> &'static World {
             let meta = stores.meta.clone();
             let tenant = meta.create_tenant("fuzz").await.unwrap();
             let app = helpdesk_store::provision::create_app(
-                meta.as_ref(), &tenant.tenant_key, "fuzz", helpdesk_store::AppKind::Custom, &[],
+                meta.as_ref(),
+                &tenant.tenant_key,
+                "fuzz",
+                helpdesk_store::AppKind::Custom,
+                &[],
             )
             .await
             .unwrap();
-            let helpdesk = helpdesk_store::provision::create_helpdesk(meta.as_ref(), &tenant.tenant_key, "fuzz")
-                .await
-                .unwrap();
+            let helpdesk = helpdesk_store::provision::create_helpdesk(
+                meta.as_ref(),
+                &tenant.tenant_key,
+                "fuzz",
+            )
+            .await
+            .unwrap();
             let ticket = meta
                 .create_ticket(NewTicket {
                     helpdesk_id: &helpdesk.helpdesk.helpdesk_id,
@@ -74,7 +82,15 @@ fn world() -> &'static World {
                 .await
                 .unwrap();
             let signer = TokenSigner::new(meta.signing_keys().await.unwrap());
-            let token = signer.issue(TokenKind::Tenant, &app.app.app_id, 0, helpdesk_store::now()).token;
+            let token = signer
+                .issue(
+                    TokenKind::Tenant,
+                    &app.app.app_id,
+                    0,
+                    helpdesk_store::now(),
+                    TOKEN_LIFETIME,
+                )
+                .token;
             let credential = helpdesk_core::auth::encode_helpdesk_credential(
                 &helpdesk.helpdesk.helpdesk_id,
                 &helpdesk.helpdesk_token,
@@ -84,9 +100,21 @@ fn world() -> &'static World {
                 ..ServerConfig::default()
             };
             let state = AppState::new(stores, config).await.unwrap();
-            (helpdesk_server::router(state), token, credential, ticket.ticket_id)
+            (
+                helpdesk_server::router(state),
+                token,
+                credential,
+                ticket.ticket_id,
+            )
         });
-        World { runtime, router, token, credential, ticket, _dir: dir }
+        World {
+            runtime,
+            router,
+            token,
+            credential,
+            ticket,
+            _dir: dir,
+        }
     })
 }
 
@@ -120,11 +148,16 @@ fuzz_target!(|data: &[u8]| {
         2 => req = req.header("Content-Type", "application/json"),
         _ => req = req.header("Content-Type", "multipart/form-data"),
     }
-    let Ok(req) = req.body(Body::from(body.to_vec())) else { return };
+    let Ok(req) = req.body(Body::from(body.to_vec())) else {
+        return;
+    };
     w.runtime.block_on(async {
         let res = w.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let _ = res.into_body().collect().await;
-        assert!(status < StatusCode::INTERNAL_SERVER_ERROR, "{method} {uri}: {status}");
+        assert!(
+            status < StatusCode::INTERNAL_SERVER_ERROR,
+            "{method} {uri}: {status}"
+        );
     });
 });
