@@ -23,6 +23,7 @@ import (
 
 	lark "github.com/larksuite/oapi-sdk-go/v3"
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkauth "github.com/larksuite/oapi-sdk-go/v3/service/auth/v3"
 	larkhelpdesk "github.com/larksuite/oapi-sdk-go/v3/service/helpdesk/v1"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 )
@@ -453,4 +454,26 @@ func PostContent(keys []string) interface{} {
 		paragraphs = append(paragraphs, []map[string]string{{"tag": "img", "image_key": k}})
 	}
 	return map[string]interface{}{"zh_cn": map[string]interface{}{"title": "export fails", "content": paragraphs}}
+}
+
+// AnnouncedExpire is the `expire` of a token request made now, through the
+// SDK's token API (which does not touch the cache).
+func AnnouncedExpire(t testing.TB, c *lark.Client, p *Party) int {
+	t.Helper()
+	raw, err := c.Auth.V3.TenantAccessToken.Internal(context.Background(),
+		larkauth.NewInternalTenantAccessTokenReqBuilder().Body(
+			larkauth.NewInternalTenantAccessTokenReqBodyBuilder().AppId(p.AppID).AppSecret(p.AppSecret).Build(),
+		).Build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Code   int    `json:"code"`
+		Token  string `json:"tenant_access_token"`
+		Expire int    `json:"expire"`
+	}
+	if err := json.Unmarshal(raw.RawBody, &body); err != nil || body.Code != 0 || !strings.HasPrefix(body.Token, "t-") {
+		t.Fatalf("token: %v %s", err, raw.RawBody)
+	}
+	return body.Expire
 }

@@ -5,14 +5,12 @@ package tokencache_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	lark "github.com/larksuite/oapi-sdk-go/v3"
-	larkauth "github.com/larksuite/oapi-sdk-go/v3/service/auth/v3"
 	larkhelpdesk "github.com/larksuite/oapi-sdk-go/v3/service/helpdesk/v1"
 
 	"helpdesk/conformance/go/harness"
@@ -83,28 +81,6 @@ func (r *recorder) tokenSets(appID string) []set {
 
 var cache = &recorder{entries: map[string]entry{}}
 
-// announcedExpire is the `expire` of a token request made now, through the
-// SDK's token API (which does not touch the cache).
-func announcedExpire(t *testing.T, c *lark.Client, p *harness.Party) int {
-	t.Helper()
-	raw, err := c.Auth.V3.TenantAccessToken.Internal(context.Background(),
-		larkauth.NewInternalTenantAccessTokenReqBuilder().Body(
-			larkauth.NewInternalTenantAccessTokenReqBodyBuilder().AppId(p.AppID).AppSecret(p.AppSecret).Build(),
-		).Build())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct {
-		Code   int    `json:"code"`
-		Token  string `json:"tenant_access_token"`
-		Expire int    `json:"expire"`
-	}
-	if err := json.Unmarshal(raw.RawBody, &body); err != nil || body.Code != 0 || !strings.HasPrefix(body.Token, "t-") {
-		t.Fatalf("token: %v %s", err, raw.RawBody)
-	}
-	return body.Expire
-}
-
 func getTicket(c *lark.Client, id string) (*larkhelpdesk.GetTicketResp, error) {
 	return c.Helpdesk.V1.Ticket.Get(context.Background(),
 		larkhelpdesk.NewGetTicketReqBuilder().TicketId(id).Build(), harness.Helpdesk())
@@ -114,7 +90,7 @@ func getTicket(c *lark.Client, id string) (*larkhelpdesk.GetTicketResp, error) {
 // so any lifetime the server announces must stay well above 180 s.
 func TestTheSDKCachesItsTokenForExpireLessThreeMinutes(t *testing.T) {
 	c := server.Client(party, lark.WithTokenCache(cache))
-	expire := announcedExpire(t, c, party)
+	expire := harness.AnnouncedExpire(t, c, party)
 	harness.StartService(t, c)
 	sets := cache.tokenSets(party.AppID)
 	if len(sets) != 1 || !strings.HasPrefix(sets[0].value, "t-") {
