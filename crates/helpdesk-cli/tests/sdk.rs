@@ -303,10 +303,7 @@ async fn debug_output_of_a_builder_and_a_working_client_shows_no_secret() {
     let token = client.tenant_access_token().await.unwrap();
     open_ticket(&client).await;
     let client_debug = format!("{client:?} {:#?}", client.clone());
-    let header = helpdesk_core::auth::encode_helpdesk_credential(
-        &st.party.helpdesk_id,
-        &st.party.helpdesk_token,
-    );
+    let header = st.party.credential();
     for shown in [&builder_debug, &client_debug] {
         assert!(shown.contains(&st.party.app_id), "still useful: {shown}");
         for secret in [

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 pub use crate::fault_proxy::{no_pool, Fault, FaultProxy};
 pub use crate::images::png;
+pub use crate::party::Party;
 
 /// The `helpdesk` binary beside the running test's own executable
 /// (`target/<profile>/helpdesk`), which cargo builds before the CLI's
@@ -220,15 +221,6 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 /// A tenant with a custom app (default scopes) and a helpdesk, made with
 /// `helpdesk admin` as an operator would.
-#[derive(Clone, Debug)]
-pub struct Party {
-    pub tenant_key: String,
-    pub app_id: String,
-    pub app_secret: String,
-    pub helpdesk_id: String,
-    pub helpdesk_token: String,
-}
-
 pub fn provision<T: Target + ?Sized>(data_dir: &T) -> Party {
     let tenant_key =
         s(&admin(data_dir, &["tenant", "create", "--name", "T"])["tenant_key"]).to_string();
@@ -253,30 +245,6 @@ pub fn provision<T: Target + ?Sized>(data_dir: &T) -> Party {
         app_secret: s(&app["app_secret"]).into(),
         helpdesk_id: s(&hd["helpdesk_id"]).into(),
         helpdesk_token: s(&hd["helpdesk_token"]).into(),
-    }
-}
-
-impl Party {
-    /// An SDK client builder for this party against `base`.
-    pub fn builder(&self, base: &str) -> helpdesk_client::ClientBuilder {
-        helpdesk_client::Client::builder(&self.app_id, &self.app_secret)
-            .base_url(base)
-            .helpdesk(&self.helpdesk_id, &self.helpdesk_token)
-    }
-
-    pub fn client(&self, base: &str) -> helpdesk_client::Client {
-        self.builder(base).build().expect("client")
-    }
-
-    /// The environment `helpdesk images` reads.
-    pub fn env(&self, base: &str) -> Vec<(&'static str, String)> {
-        vec![
-            ("HELPDESK_BASE_URL", base.to_string()),
-            ("HELPDESK_APP_ID", self.app_id.clone()),
-            ("HELPDESK_APP_SECRET", self.app_secret.clone()),
-            ("HELPDESK_HELPDESK_ID", self.helpdesk_id.clone()),
-            ("HELPDESK_HELPDESK_TOKEN", self.helpdesk_token.clone()),
-        ]
     }
 }
 
@@ -379,10 +347,7 @@ impl Caller {
                 .tenant_access_token()
                 .await
                 .expect("token"),
-            credential: helpdesk_core::auth::encode_helpdesk_credential(
-                &party.helpdesk_id,
-                &party.helpdesk_token,
-            ),
+            credential: party.credential(),
         }
     }
 

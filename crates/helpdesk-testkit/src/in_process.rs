@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use helpdesk_core::auth::encode_helpdesk_credential;
 use helpdesk_server::{AppState, ServerConfig};
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{AppKind, Stores};
@@ -14,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::images::{jpeg, png};
+pub use crate::party::Party;
 
 pub struct Server {
     pub base: String,
@@ -69,22 +69,6 @@ pub fn uncached() -> ServerConfig {
     ServerConfig {
         cache_bytes: 0,
         ..ServerConfig::default()
-    }
-}
-
-/// An app and the helpdesk it calls with.
-#[derive(Clone, Debug)]
-pub struct Party {
-    pub tenant_key: String,
-    pub app_id: String,
-    pub app_secret: String,
-    pub helpdesk_id: String,
-    pub helpdesk_token: String,
-}
-
-impl Party {
-    pub fn credential(&self) -> String {
-        encode_helpdesk_credential(&self.helpdesk_id, &self.helpdesk_token)
     }
 }
 

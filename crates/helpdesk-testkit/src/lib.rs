@@ -9,6 +9,7 @@
 //!   with a [`fault_proxy`] to put in front of it;
 //! - [`receiver`]: an app's event receiver that opens deliveries with code
 //!   of its own;
+//! - [`party`]: the app and helpdesk a suite calls with;
 //! - [`images`]: bytes that sniff as images.
 //!
 //! A suite imports the module it drives the server through:
@@ -19,6 +20,7 @@ pub mod binary;
 pub mod fault_proxy;
 pub mod images;
 pub mod in_process;
+pub mod party;
 pub mod receiver;
 
 pub use backend::*;
