@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use helpdesk_server::{AppState, ServerConfig};
+use helpdesk_store::tokens::TOKEN_LIFETIME;
 
 use crate::logging::{self, LogFormat};
 use crate::StorageArgs;
@@ -54,8 +55,8 @@ pub struct ServeArgs {
     /// Seconds a new access token lives, 1 to Feishu's 7200. Shorter lets a
     /// test see an SDK's cached token expire: they cache for `expire` less
     /// 180 s (Go, Java, Node) or 600 s (Python).
-    #[arg(long, env = "HELPDESK_TOKEN_LIFETIME", default_value_t = 7200,
-          value_parser = clap::value_parser!(i64).range(1..=7200))]
+    #[arg(long, env = "HELPDESK_TOKEN_LIFETIME", default_value_t = TOKEN_LIFETIME,
+          value_parser = clap::value_parser!(i64).range(1..=TOKEN_LIFETIME))]
     token_lifetime: i64,
     /// Time a client has to send a request's headers.
     #[arg(long, env = "HELPDESK_HEADER_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]

@@ -8,6 +8,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use helpdesk_core::wire::header::{LOG_ID, RATELIMIT_LIMIT, RATELIMIT_RESET};
 use helpdesk_core::ApiError;
 use helpdesk_store::{IngestError, StoreError};
 use serde_json::{json, Value};
@@ -16,7 +17,6 @@ use tracing::Instrument;
 use crate::{access_log, LogId};
 
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
-use helpdesk_core::wire::header::{LOG_ID as LOG_ID_HEADER, RATELIMIT_LIMIT, RATELIMIT_RESET};
 
 /// A handler's error. It becomes a response carrying the `ApiError`; the
 /// envelope middleware writes its body, which needs the request's log id.
@@ -182,7 +182,7 @@ pub async fn envelope(
         None => res.extensions().get::<Code>().map(|c| c.0),
     };
     if let Ok(v) = HeaderValue::from_str(log_id.as_str()) {
-        res.headers_mut().insert(LOG_ID_HEADER, v);
+        res.headers_mut().insert(LOG_ID, v);
     }
     let status = res.status().as_u16();
     let took = started.elapsed();

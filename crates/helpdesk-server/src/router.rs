@@ -1,31 +1,29 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use helpdesk_core::wire::path::{
+    APP_ACCESS_TOKEN, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, IMAGES, START_SERVICE,
+    TENANT_ACCESS_TOKEN, TICKET, TICKET_IMAGES, TICKET_MESSAGES,
+};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{events, messages, probes, ticket_images, tickets, token, upload};
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
 
-use helpdesk_core::wire::path::{
-    APP_ACCESS_TOKEN as APP_TOKEN, EVENTS_SUBSCRIBE as SUBSCRIBE,
-    EVENTS_UNSUBSCRIBE as UNSUBSCRIBE, IMAGES, START_SERVICE, TENANT_ACCESS_TOKEN as TENANT_TOKEN,
-    TICKET, TICKET_IMAGES, TICKET_MESSAGES as MESSAGES,
-};
-
 const HEALTHZ: &str = "/healthz";
 const READYZ: &str = "/readyz";
 /// Every route, so that a matched path becomes a `&'static str` label.
 const ROUTES: [&str; 11] = [
-    TENANT_TOKEN,
-    APP_TOKEN,
+    TENANT_ACCESS_TOKEN,
+    APP_ACCESS_TOKEN,
     IMAGES,
     START_SERVICE,
     TICKET,
-    MESSAGES,
+    TICKET_MESSAGES,
     TICKET_IMAGES,
-    SUBSCRIBE,
-    UNSUBSCRIBE,
+    EVENTS_SUBSCRIBE,
+    EVENTS_UNSUBSCRIBE,
     HEALTHZ,
     READYZ,
 ];
@@ -55,8 +53,8 @@ pub fn router(state: AppState) -> Router {
         (state.limits.max_bytes + UPLOAD_OVERHEAD + helpdesk_store::DRAIN_LIMIT) as usize;
     let observe = state.observe;
     let mut routes = Router::new()
-        .route(TENANT_TOKEN, post(token::tenant_access_token))
-        .route(APP_TOKEN, post(token::app_access_token))
+        .route(TENANT_ACCESS_TOKEN, post(token::tenant_access_token))
+        .route(APP_ACCESS_TOKEN, post(token::app_access_token))
         .route(
             IMAGES,
             post(upload::upload_image).layer(DefaultBodyLimit::max(upload_limit)),
@@ -64,12 +62,12 @@ pub fn router(state: AppState) -> Router {
         .route(START_SERVICE, post(tickets::start_service))
         .route(TICKET, get(tickets::get_ticket))
         .route(
-            MESSAGES,
+            TICKET_MESSAGES,
             get(messages::list_messages).post(messages::create_message),
         )
         .route(TICKET_IMAGES, get(ticket_images::ticket_image))
-        .route(SUBSCRIBE, post(events::subscribe))
-        .route(UNSUBSCRIBE, post(events::unsubscribe))
+        .route(EVENTS_SUBSCRIBE, post(events::subscribe))
+        .route(EVENTS_UNSUBSCRIBE, post(events::unsubscribe))
         .route(HEALTHZ, get(probes::healthz))
         .route(READYZ, get(probes::readyz));
     // Only when something reports it: one more layer on the hot path.

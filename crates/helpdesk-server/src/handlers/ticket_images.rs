@@ -8,6 +8,7 @@ use axum::response::Response;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::disposition;
 use helpdesk_core::ids::MessageRef;
+use helpdesk_core::wire::header::HELPDESK_CREDENTIAL;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::{App, Helpdesk, ImageLookup, StoreError, StoredImage};
 
@@ -16,8 +17,6 @@ use crate::cache::{Decided, DownloadCache};
 use crate::query;
 use crate::response::{mark_success, Failure};
 use crate::AppState;
-
-use helpdesk_core::wire::header::HELPDESK_CREDENTIAL as CREDENTIAL_HEADER;
 
 fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
@@ -67,7 +66,7 @@ pub async fn ticket_image(
 ) -> Result<Response, Failure> {
     let presented = Presented::read(&headers, &state)?;
     let credential = headers
-        .get(CREDENTIAL_HEADER)
+        .get(HELPDESK_CREDENTIAL)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let key = DownloadCache::key(presented.app_id(), credential, uri.query().unwrap_or(""));
