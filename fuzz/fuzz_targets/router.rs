@@ -2,7 +2,8 @@
 //! and the upload's multipart, from fuzz bytes, with or without valid
 //! credentials. No answer may be a 5xx, and nothing may panic.
 //!
-//! Input: byte 0 picks the route, byte 1 the credentials and content type,
+//! Input: byte 0 picks the route, byte 1 the credentials (bit 16: the
+//! agent's user token for the tenant's) and content type,
 //! then the query string up to the first newline, then the body.
 #![no_main]
 
@@ -21,8 +22,11 @@ struct World {
     runtime: tokio::runtime::Runtime,
     router: axum::Router,
     token: String,
+    /// An agent's user token, for the methods called as a user.
+    user_token: String,
     credential: String,
     ticket: String,
+    field: String,
     _dir: tempfile::TempDir,
 }
 
@@ -36,6 +40,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/open-apis/helpdesk/v1/start_service"),
     ("POST", "/open-apis/auth/v3/tenant_access_token/internal"),
     ("POST", "/open-apis/helpdesk/v1/events/subscribe"),
+    ("GET", "/open-apis/helpdesk/v1/tickets"),
+    ("PUT", "/open-apis/helpdesk/v1/tickets/{ticket}"),
+    ("POST", "/open-apis/helpdesk/v1/tickets/{ticket}/answer_user_query"),
+    ("GET", "/open-apis/helpdesk/v1/customized_fields"),
+    ("GET", "/open-apis/helpdesk/v1/ticket_customized_fields"),
+    ("POST", "/open-apis/helpdesk/v1/ticket_customized_fields"),
+    ("GET", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
+    ("PATCH", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
+    ("DELETE", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
 ];
 
 fn world() -> &'static World {
@@ -46,7 +59,7 @@ fn world() -> &'static World {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let (router, token, credential, ticket) = runtime.block_on(async {
+        let (router, token, user_token, credential, ticket, field) = runtime.block_on(async {
             let stores = helpdesk_store::open(&StorageConfig {
                 data_dir: dir.path().to_path_buf(),
                 database_url: None,
@@ -75,9 +88,11 @@ fn world() -> &'static World {
             let ticket = meta
                 .create_ticket(NewTicket {
                     helpdesk_id: &helpdesk.helpdesk.helpdesk_id,
+                    tenant_key: &tenant.tenant_key,
                     guest_open_id: "ou_fuzz",
                     human_service: false,
                     customized_info: None,
+                    agent_ids: &[],
                 })
                 .await
                 .unwrap();
@@ -91,6 +106,38 @@ fn world() -> &'static World {
                     TOKEN_LIFETIME,
                 )
                 .token;
+            let agent = meta
+                .create_agent(&helpdesk.helpdesk.helpdesk_id, "fuzz", "")
+                .await
+                .unwrap();
+            let user_token = signer
+                .issue_user(
+                    &app.app.app_id,
+                    &agent.agent_id,
+                    0,
+                    helpdesk_store::now(),
+                    TOKEN_LIFETIME,
+                )
+                .token;
+            let field = helpdesk_store::Field {
+                field_id: helpdesk_core::ids::field_id(),
+                helpdesk_id: helpdesk.helpdesk.helpdesk_id.clone(),
+                key_name: "level".into(),
+                display_name: "Level".into(),
+                position: "1".into(),
+                field_type: "dropdown".into(),
+                description: String::new(),
+                visible: true,
+                editable: true,
+                required: false,
+                dropdown_allow_multiple: true,
+                dropdown_options: r#"{"children":[{"tag":"a","display_name":"A"}]}"#.into(),
+                created_by: agent.agent_id.clone(),
+                updated_by: agent.agent_id.clone(),
+                created_at: 1,
+                updated_at: 1,
+            };
+            meta.create_field(&field).await.unwrap();
             let credential = helpdesk_core::auth::encode_helpdesk_credential(
                 &helpdesk.helpdesk.helpdesk_id,
                 &helpdesk.helpdesk_token,
@@ -103,16 +150,20 @@ fn world() -> &'static World {
             (
                 helpdesk_server::router(state),
                 token,
+                user_token,
                 credential,
                 ticket.ticket_id,
+                field.field_id,
             )
         });
         World {
             runtime,
             router,
             token,
+            user_token,
             credential,
             ticket,
+            field,
             _dir: dir,
         }
     })
@@ -130,14 +181,17 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &[][..]),
     };
-    let mut uri = template.replace("{ticket}", &w.ticket);
+    let mut uri = template
+        .replace("{ticket}", &w.ticket)
+        .replace("{field}", &w.field);
     if !query.is_empty() {
         uri.push('?');
         uri.push_str(&String::from_utf8_lossy(query));
     }
     let mut req = Request::builder().method(method).uri(uri.as_str());
     if flags & 1 != 0 {
-        req = req.header("Authorization", format!("Bearer {}", w.token));
+        let token = if flags & 16 != 0 { &w.user_token } else { &w.token };
+        req = req.header("Authorization", format!("Bearer {token}"));
     }
     if flags & 2 != 0 {
         req = req.header("X-Lark-Helpdesk-Authorization", &w.credential);

@@ -114,9 +114,11 @@ async fn create(stores: &Stores) -> Result<DemoFile> {
     let ticket = meta
         .create_ticket(NewTicket {
             helpdesk_id: &helpdesk.helpdesk.helpdesk_id,
+            tenant_key: &helpdesk.helpdesk.tenant_key,
             guest_open_id: guest,
             human_service: true,
             customized_info: Some("demo"),
+            agent_ids: &[],
         })
         .await?;
 

@@ -127,7 +127,7 @@ async fn subscribed_apps_get_both_events_sealed_signed_and_in_order_and_nobody_e
             &base,
             &party,
             "subscribe",
-            &[("helpdesk.ticket", "ticket.updated_v1")]
+            &[("helpdesk.notification", "notification.approve_v1")]
         )
         .await,
         (400, 154000)
@@ -215,6 +215,97 @@ async fn subscribed_apps_get_both_events_sealed_signed_and_in_order_and_nobody_e
     assert!(
         theirs.received().is_empty(),
         "another tenant's app got our events"
+    );
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_update_is_an_event_after_the_tickets_earlier_ones_with_its_old_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let base = server.base.clone();
+    let party = provision(dir.path());
+    let receiver = Receiver::start(KEY, TOKEN).await;
+    configure(dir.path(), &party, &receiver, KEY, TOKEN);
+    let mut all = BOTH.to_vec();
+    all.push(("helpdesk.ticket", "ticket.updated_v1"));
+    assert_eq!(
+        subscription(&base, &party, "subscribe", &all).await,
+        (200, 0)
+    );
+    let agent = admin(
+        dir.path(),
+        &[
+            "agent",
+            "create",
+            "--helpdesk",
+            &party.helpdesk_id,
+            "--name",
+            "Ada Agent",
+        ],
+    );
+    let agent_id = s(&agent["agent_id"]).to_string();
+    let token = admin(
+        dir.path(),
+        &[
+            "agent",
+            "token",
+            "--agent",
+            &agent_id,
+            "--app",
+            &party.app_id,
+        ],
+    );
+    let c = party.client(&base);
+    let ticket = open_ticket(&c).await;
+    c.create_message(&ticket, &helpdesk_client::MessageContent::Text("hi".into()))
+        .await
+        .unwrap();
+    let put = |status: i64| {
+        reqwest::Client::new()
+            .put(format!("{base}/open-apis/helpdesk/v1/tickets/{ticket}"))
+            .bearer_auth(s(&token["user_access_token"]))
+            .json(&json!({"status": status}))
+            .send()
+    };
+    for status in [2, 50] {
+        let res: Value = put(status).await.unwrap().json().await.unwrap();
+        assert_eq!(res["code"], 0, "{res}");
+    }
+
+    let got = receiver.wait_for(4, WAIT).await;
+    let types: Vec<&str> = got.iter().map(|r| r.event_type()).collect();
+    assert_eq!(
+        types,
+        [
+            "helpdesk.ticket.created_v1",
+            "helpdesk.ticket_message.created_v1",
+            "helpdesk.ticket.updated_v1",
+            "helpdesk.ticket.updated_v1"
+        ]
+    );
+    let taken = &got[2].document["event"];
+    assert_eq!(taken["old_object"]["status"], 1);
+    assert_eq!(taken["object"]["status"], 2);
+    assert_eq!(
+        taken["object"]["agents"][0]["id"]["open_id"],
+        agent_id.as_str()
+    );
+    assert_eq!(taken["object"]["agents"][0]["name"], "Ada Agent");
+    assert!(taken["object"]["closed_by"].is_null());
+    let closed = &got[3].document["event"];
+    assert_eq!(closed["old_object"]["status"], 2);
+    assert_eq!(closed["object"]["status"], 50);
+    assert_eq!(closed["object"]["ticket_id"], ticket.as_str());
+    assert_eq!(closed["object"]["guest"]["id"]["open_id"], GUEST);
+    assert_eq!(closed["object"]["guest"]["name"], "Guest _guest");
+    assert_eq!(
+        closed["object"]["closed_by"]["id"]["open_id"],
+        agent_id.as_str()
+    );
+    assert!(
+        closed["object"]["closed_at"].as_i64().unwrap()
+            >= closed["object"]["created_at"].as_i64().unwrap()
     );
     server.terminate();
 }

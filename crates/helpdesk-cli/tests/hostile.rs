@@ -18,8 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Every code the API documents, but 155000 (which is a 500).
 const DOCUMENTED: &[i64] = &[
-    0, 10003, 10014, 99991400, 99991661, 99991663, 99991672, 154000, 154003, 154004, 154404,
-    234001, 234006, 234010, 234011,
+    0, 10003, 10014, 99991400, 99991661, 99991663, 99991668, 99991672, 154000, 154003, 154004,
+    154404, 234001, 234006, 234010, 234011,
 ];
 
 const PATHS: &[&str] = &[
@@ -29,6 +29,11 @@ const PATHS: &[&str] = &[
     "/open-apis/helpdesk/v1/start_service",
     "/open-apis/helpdesk/v1/tickets/{ticket}",
     "/open-apis/helpdesk/v1/tickets/{ticket}/messages",
+    "/open-apis/helpdesk/v1/tickets",
+    "/open-apis/helpdesk/v1/tickets/{ticket}/answer_user_query",
+    "/open-apis/helpdesk/v1/customized_fields",
+    "/open-apis/helpdesk/v1/ticket_customized_fields",
+    "/open-apis/helpdesk/v1/ticket_customized_fields/{field}",
     "/open-apis/helpdesk/v1/ticket_images",
     "/open-apis/helpdesk/v1/events/subscribe",
     "/open-apis/helpdesk/v1/events/unsubscribe",
@@ -39,6 +44,9 @@ const PATHS: &[&str] = &[
 /// What a request may use to get past the first checks.
 struct Known {
     token: String,
+    /// An agent's user access token, for the methods called as a user.
+    user_token: String,
+    field: String,
     credential: String,
     ticket: String,
     msg: String,
@@ -94,6 +102,17 @@ fn query(rng: &mut StdRng, k: &Known) -> String {
                 "page",
                 "page_size",
                 "time_start",
+                "status_list",
+                "tags",
+                "create_time_start",
+                "create_time_end",
+                "update_time_start",
+                "guest_name",
+                "agent_id",
+                "solved",
+                "type",
+                "page_token",
+                "visible_only",
                 "x",
                 "",
                 "%FF",
@@ -131,7 +150,7 @@ fn query(rng: &mut StdRng, k: &Known) -> String {
 
 fn authorization(rng: &mut StdRng, k: &Known) -> Vec<Vec<u8>> {
     let good = format!("Bearer {}", k.token).into_bytes();
-    match rng.gen_range(0..12) {
+    match rng.gen_range(0..14) {
         0 => vec![],
         1 => vec![b"Bearer".to_vec()],
         2 => vec![b"Bearer ".to_vec()],
@@ -142,6 +161,8 @@ fn authorization(rng: &mut StdRng, k: &Known) -> Vec<Vec<u8>> {
         7 => vec![format!("bearer {}", k.token).into_bytes()],
         8 => vec![format!("Bearer {}", k.token.replacen('.', "..", 1)).into_bytes()],
         9 => vec![b"Bearer t-0001.AAAA.BBBB".to_vec()],
+        10 => vec![format!("Bearer {}", k.user_token).into_bytes()],
+        11 => vec![b"Bearer u-0000.AAAA.BBBB".to_vec()],
         _ => vec![good],
     }
 }
@@ -167,7 +188,7 @@ fn credential(rng: &mut StdRng, k: &Known) -> Vec<Vec<u8>> {
 }
 
 fn json_body(rng: &mut StdRng, k: &Known) -> Vec<u8> {
-    match rng.gen_range(0..14) {
+    match rng.gen_range(0..24) {
         0 => Vec::new(),
         1 => b"null".to_vec(),
         2 => b"[1,2,3]".to_vec(),
@@ -181,6 +202,28 @@ fn json_body(rng: &mut StdRng, k: &Known) -> Vec<u8> {
         10 => format!("{{\"msg_type\":\"image\",\"content\":\"{{\\\"image_key\\\":\\\"{}\\\"}}\"}}", k.image_key).into_bytes(),
         11 => b"{\"msg_type\":\"post\",\"content\":\"{\\\"post\\\":{\\\"zh_cn\\\":{\\\"content\\\":[[{\\\"tag\\\":\\\"img\\\"}]]}}}\"}".to_vec(),
         12 => format!("{{\"app_id\":\"{}\",\"app_secret\":{}}}", k.app_id, pick(rng, &["1", "null", "[]", "\"\"", &format!("\"{}\"", k.app_secret)])).into_bytes(),
+        14 => pick(rng, &[
+            r#"{"status":51,"tag_names":["a",7],"comment":{}}"#,
+            r#"{"status":"50","solved":3,"ticket_type":9,"channel":1.5}"#,
+            r#"{"customized_fields":[{"id":"nope","value":"x"},{"value":7}],"tag_names":"a"}"#,
+            r#"{"status":2,"tag_names":["\u0000"],"comment":"\u0000"}"#,
+        ]).as_bytes().to_vec(),
+        15 => format!(r#"{{"customized_fields":[{{"id":"{}","value":"{}"}}]}}"#, k.field, "v".repeat(rng.gen_range(1..100_000))).into_bytes(),
+        16 => pick(rng, &[
+            r#"{"key_name":"","display_name":"x","field_type":"string"}"#,
+            r#"{"key_name":"a b","display_name":"x","field_type":"string"}"#,
+            r#"{"key_name":"k","display_name":"x","field_type":"radio"}"#,
+            r#"{"key_name":"k","display_name":"x","field_type":"dropdown","dropdown_options":{"children":[{"tag":""}]}}"#,
+            r#"{"key_name":"k","display_name":"x","field_type":"dropdown","dropdown_options":{"children":[{"tag":"a","display_name":"A","children":{"children":[{"children":[{"children":[{"tag":"b"}]}]}]}}]}}"#,
+            r#"{"key_name":"k","display_name":"x","field_type":"string","dropdown_options":[]}"#,
+            r#"{"key_name":"k\u0000","display_name":"\u0000","field_type":"string","position":[]}"#,
+        ]).as_bytes().to_vec(),
+        17 => format!(r#"{{"key_name":"k{}","display_name":"x","field_type":"dropdown","dropdown_options":{}{}}}"#, rng.gen::<u32>(), r#"{"children":["#.repeat(200), "]}".repeat(200)).into_bytes(),
+        18 => b"{\"event_id\":\"\",\"faqs\":[{\"id\":1}]}".to_vec(),
+        19 => b"{\"event_id\":\"e\",\"faqs\":{}}".to_vec(),
+        20 => b"{\"open_id\":\"ou_x\",\"human_service\":true,\"appointed_agents\":[\"ou_nobody\",7]}".to_vec(),
+        21 => b"{\"visible\":\"yes\"}".to_vec(),
+        22 => b"{\"display_name\":\"\",\"key_name\":\"other\",\"field_type\":\"multiline\"}".to_vec(),
         _ => b"{\"events\":[{\"type\":\"helpdesk.ticket\"},{\"subtype\":null},7]}".to_vec(),
     }
 }
@@ -238,7 +281,9 @@ fn multipart_body(rng: &mut StdRng) -> (Option<String>, Vec<u8>) {
 
 fn generate(rng: &mut StdRng, k: &Known) -> Request {
     let template = *pick(rng, PATHS);
-    let mut target = template.replace("{ticket}", &hostile_id(rng, &k.ticket));
+    let mut target = template
+        .replace("{ticket}", &hostile_id(rng, &k.ticket))
+        .replace("{field}", &hostile_id(rng, &k.field));
     if rng.gen_bool(0.6) {
         target = format!("{target}?{}", query(rng, k));
     }
@@ -248,13 +293,16 @@ fn generate(rng: &mut StdRng, k: &Known) -> Request {
             &["PATCH", "DELETE", "OPTIONS", "TRACE", "PUT", "FOO", "HEAD"],
         )
         .to_string()
-    } else if template.contains("ticket_images")
-        || template.ends_with('}')
-        || template.contains("z")
-    {
+    } else if template.ends_with("{ticket}") {
+        pick(rng, &["GET", "GET", "HEAD", "PUT", "PUT"]).to_string()
+    } else if template.contains("ticket_images") || template.contains("z") {
         pick(rng, &["GET", "GET", "HEAD", "POST"]).to_string()
-    } else if template.ends_with("messages") {
+    } else if template.ends_with("messages") || template.ends_with("ticket_customized_fields") {
         pick(rng, &["GET", "POST"]).to_string()
+    } else if template.ends_with("{field}") {
+        pick(rng, &["GET", "PATCH", "DELETE"]).to_string()
+    } else if template.ends_with("/tickets") || template.ends_with("customized_fields") {
+        pick(rng, &["GET", "GET", "HEAD"]).to_string()
     } else {
         "POST".to_string()
     };
@@ -274,7 +322,9 @@ fn generate(rng: &mut StdRng, k: &Known) -> Request {
             headers.push(("Content-Type".into(), c.into_bytes()));
         }
         body
-    } else if method == "POST" {
+    } else if matches!(method.as_str(), "POST" | "PUT" | "PATCH")
+        || (method == "GET" && template.ends_with("ticket_customized_fields"))
+    {
         if rng.gen_bool(0.8) {
             headers.push((
                 "Content-Type".into(),
@@ -408,7 +458,43 @@ async fn generated_hostile_requests_get_documented_answers_and_break_nothing() {
     let image_key = c.upload_image(bytes.clone(), "k.png").await.unwrap();
     let msg = post_image(&c, &ticket, &bytes, "h.png").await;
     let caller = Caller::of(&party, &base).await;
+    let agent = admin(
+        dir.path(),
+        &[
+            "agent",
+            "create",
+            "--helpdesk",
+            &party.helpdesk_id,
+            "--name",
+            "Hostile",
+        ],
+    );
+    let user_token = s(&admin(
+        dir.path(),
+        &[
+            "agent",
+            "token",
+            "--agent",
+            s(&agent["agent_id"]),
+            "--app",
+            &party.app_id,
+        ],
+    )["user_access_token"])
+    .to_string();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/open-apis/helpdesk/v1/ticket_customized_fields"))
+        .bearer_auth(&user_token)
+        .json(&serde_json::json!({"key_name": "level", "display_name": "Level", "field_type": "dropdown",
+            "dropdown_options": {"children": [{"tag": "a", "display_name": "A"}]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let known = Known {
+        user_token,
+        field: s(&created["data"]["ticket_customized_field_id"]).to_string(),
         token: caller.token.clone(),
         credential: caller.credential.clone(),
         ticket: ticket.clone(),

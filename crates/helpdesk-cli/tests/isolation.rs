@@ -1,8 +1,9 @@
 //! Tenant isolation, as a matrix: three tenants, each with a full custom
-//! app, a read-only custom app and a store app, a helpdesk, a ticket, an
-//! image message and an uploaded image; every endpoint called with every mix
-//! of own and foreign token, helpdesk credential, ticket, message and image
-//! key. Only an all-own call of a permitted app succeeds; a foreign object
+//! app, a read-only custom app and a store app, a helpdesk, an agent with a
+//! user token for each app, a ticket, an image message, an uploaded image
+//! and a ticket customized field; every endpoint called with every mix of
+//! own and foreign token, helpdesk credential, ticket, message, image key
+//! and field. Only an all-own call of a permitted app succeeds; a foreign object
 //! answers exactly as a missing one does (status, code, msg and hint, with
 //! the id swapped), so nothing tells a caller that another tenant's object
 //! exists; and no write lands in another tenant.
@@ -23,7 +24,10 @@ enum Kind {
 struct Tenant {
     /// (kind, token) of each app.
     apps: Vec<(Kind, String)>,
+    /// The agent's user token for each app, in the same order.
+    users: Vec<String>,
     credential: String,
+    field: String,
     ticket: String,
     msg: String,
     bytes: Vec<u8>,
@@ -79,12 +83,32 @@ enum Endpoint {
     PostMessage,
     StartService,
     Subscribe,
+    ListTickets,
+    AnswerUserQuery,
+    CustomizedFields,
+    ListFields,
+    GetField,
+    /// With the agent's user token, as the rest below.
+    UpdateTicket,
+    CreateField,
+    PatchField,
+}
+
+impl Endpoint {
+    /// Called with a user token (the agent's, for the app), as the SDKs do.
+    fn as_user(self) -> bool {
+        matches!(
+            self,
+            Endpoint::UpdateTicket | Endpoint::CreateField | Endpoint::PatchField
+        )
+    }
 }
 
 struct Ids<'a> {
     ticket: &'a str,
     msg: &'a str,
     image_key: &'a str,
+    field: &'a str,
 }
 
 async fn request(base: &str, e: Endpoint, token: &str, cred: &str, ids: &Ids<'_>) -> Answer {
@@ -132,21 +156,89 @@ async fn request(base: &str, e: Endpoint, token: &str, cred: &str, ids: &Ids<'_>
             ))
             .await
         }
+        Endpoint::ListTickets => {
+            call(auth(
+                http.get(format!("{hd}/tickets"))
+                    .query(&[("page_size", "200")]),
+            ))
+            .await
+        }
+        Endpoint::AnswerUserQuery => {
+            call(auth(
+                http.post(format!("{hd}/tickets/{}/answer_user_query", ids.ticket))
+                    .json(&json!({"event_id": "ev_iso", "faqs": [{"id": "1", "score": 0.5}]})),
+            ))
+            .await
+        }
+        Endpoint::CustomizedFields => call(auth(http.get(format!("{hd}/customized_fields")))).await,
+        Endpoint::ListFields => {
+            call(auth(
+                http.get(format!("{hd}/ticket_customized_fields"))
+                    .query(&[("page_size", "100")]),
+            ))
+            .await
+        }
+        Endpoint::GetField => {
+            call(auth(
+                http.get(format!("{hd}/ticket_customized_fields/{}", ids.field)),
+            ))
+            .await
+        }
+        Endpoint::UpdateTicket => {
+            call(auth(
+                http.put(format!("{hd}/tickets/{}", ids.ticket))
+                    .json(&json!({"tag_names": ["iso"], "status": 2})),
+            ))
+            .await
+        }
+        Endpoint::CreateField => {
+            let key = format!("iso_{}", ids::field_id());
+            call(auth(
+                http.post(format!("{hd}/ticket_customized_fields"))
+                    .json(&json!({"key_name": key, "display_name": "Iso", "field_type": "string"})),
+            ))
+            .await
+        }
+        Endpoint::PatchField => {
+            call(auth(
+                http.patch(format!("{hd}/ticket_customized_fields/{}", ids.field))
+                    .json(&json!({"description": "patched"})),
+            ))
+            .await
+        }
     }
 }
 
-/// Which id slots an endpoint takes, beyond the token and the credential.
-fn slots(e: Endpoint) -> (bool, bool, bool) {
+/// Which id slots an endpoint takes, beyond the token and the credential:
+/// ticket, message, image key, field.
+fn slots(e: Endpoint) -> (bool, bool, bool, bool) {
     match e {
-        Endpoint::TicketImage => (true, true, false),
-        Endpoint::GetTicket | Endpoint::ListMessages => (true, false, false),
-        Endpoint::PostMessage => (true, false, true),
-        Endpoint::StartService | Endpoint::Subscribe => (false, false, false),
+        Endpoint::TicketImage => (true, true, false, false),
+        Endpoint::GetTicket
+        | Endpoint::ListMessages
+        | Endpoint::AnswerUserQuery
+        | Endpoint::UpdateTicket => (true, false, false, false),
+        Endpoint::PostMessage => (true, false, true, false),
+        Endpoint::GetField | Endpoint::PatchField => (false, false, false, true),
+        Endpoint::StartService
+        | Endpoint::Subscribe
+        | Endpoint::ListTickets
+        | Endpoint::CustomizedFields
+        | Endpoint::ListFields
+        | Endpoint::CreateField => (false, false, false, false),
     }
 }
 
 fn writes(e: Endpoint) -> bool {
-    matches!(e, Endpoint::PostMessage | Endpoint::StartService)
+    matches!(
+        e,
+        Endpoint::PostMessage
+            | Endpoint::StartService
+            | Endpoint::AnswerUserQuery
+            | Endpoint::UpdateTicket
+            | Endpoint::CreateField
+            | Endpoint::PatchField
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -166,6 +258,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
             .await
             .unwrap();
         let mut apps = vec![(Kind::Full, Caller::of(&party, &base).await.token)];
+        let mut app_ids = vec![party.app_id.clone()];
         for (kind, args) in [
             (
                 Kind::ReadOnly,
@@ -183,6 +276,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
             ];
             a.extend(args);
             let app = admin(dir.path(), &a);
+            app_ids.push(s(&app["app_id"]).to_string());
             let other = Party {
                 app_id: s(&app["app_id"]).into(),
                 app_secret: s(&app["app_secret"]).into(),
@@ -191,8 +285,50 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
             apps.push((kind, Caller::of(&other, &base).await.token));
         }
         let credential = Caller::of(&party, &base).await.credential;
+        let helpdesk_id = party.helpdesk_id.clone();
+        let agent = admin(
+            dir.path(),
+            &[
+                "agent",
+                "create",
+                "--helpdesk",
+                &helpdesk_id,
+                "--name",
+                "Iso Agent",
+            ],
+        );
+        let mut users = Vec::new();
+        for app_id in app_ids {
+            let token = admin(
+                dir.path(),
+                &[
+                    "agent",
+                    "token",
+                    "--agent",
+                    s(&agent["agent_id"]),
+                    "--app",
+                    &app_id,
+                ],
+            );
+            users.push(s(&token["user_access_token"]).to_string());
+        }
+        let created: Value = reqwest::Client::new()
+            .post(format!(
+                "{base}/open-apis/helpdesk/v1/ticket_customized_fields"
+            ))
+            .bearer_auth(&users[0])
+            .json(&json!({"key_name": "iso", "display_name": "Iso", "field_type": "string"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let field = s(&created["data"]["ticket_customized_field_id"]).to_string();
         tenants.push(Tenant {
             apps,
+            users,
+            field,
             credential,
             ticket,
             msg,
@@ -203,6 +339,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
     let missing_ticket = ids::ticket_id();
     let missing_msg = ids::message_id();
     let missing_key = ids::image_key();
+    let missing_field = ids::field_id();
 
     let endpoints = [
         Endpoint::TicketImage,
@@ -211,32 +348,56 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
         Endpoint::PostMessage,
         Endpoint::StartService,
         Endpoint::Subscribe,
+        Endpoint::ListTickets,
+        Endpoint::AnswerUserQuery,
+        Endpoint::CustomizedFields,
+        Endpoint::ListFields,
+        Endpoint::GetField,
+        Endpoint::UpdateTicket,
+        Endpoint::CreateField,
+        Endpoint::PatchField,
     ];
+    // What a list must not show of another tenant.
+    let foreign_ids = |a: usize| -> Vec<String> {
+        (0..TENANTS)
+            .filter(|o| *o != a)
+            .flat_map(|o| [tenants[o].ticket.clone(), tenants[o].field.clone()])
+            .collect()
+    };
     let mut checked = 0;
     let mut own_writes = [0usize; TENANTS];
     let range = |used: bool| if used { 0..TENANTS } else { 0..1 };
     for e in endpoints {
-        let (uses_ticket, uses_msg, uses_key) = slots(e);
+        let (uses_ticket, uses_msg, uses_key, uses_field) = slots(e);
         for a in 0..TENANTS {
             for app in 0..3 {
                 let (kind, token) = tenants[a].apps[app].clone();
+                let token = if e.as_user() {
+                    tenants[a].users[app].clone()
+                } else {
+                    token
+                };
                 for h in 0..TENANTS {
                     for t in range(uses_ticket) {
                         for m in range(uses_msg) {
-                            for k in range(uses_key) {
+                            for (k, f) in
+                                range(uses_key).flat_map(|k| range(uses_field).map(move |f| (k, f)))
+                            {
                                 // Unused slots stand for the caller's own.
                                 let t = if uses_ticket { t } else { a };
                                 let m = if uses_msg { m } else { t };
                                 let k = if uses_key { k } else { a };
+                                let f = if uses_field { f } else { a };
                                 let ids = Ids {
                                     ticket: &tenants[t].ticket,
                                     msg: &tenants[m].msg,
                                     image_key: &tenants[k].image_key,
+                                    field: &tenants[f].field,
                                 };
                                 let got =
                                     request(&base, e, &token, &tenants[h].credential, &ids).await;
                                 checked += 1;
-                                let what = format!("{e:?} app {a}/{kind:?} credential {h} ticket {t} msg {m} key {k}");
+                                let what = format!("{e:?} app {a}/{kind:?} credential {h} ticket {t} msg {m} key {k} field {f}");
                                 assert!(got.status < 500, "{what}: {got:?}");
                                 // Feishu's order: token, scope, app kind,
                                 // helpdesk credential.
@@ -251,16 +412,24 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                 }
                                 let foreign = (uses_ticket && t != a)
                                     || (uses_msg && m != a)
-                                    || (uses_key && k != a);
+                                    || (uses_key && k != a)
+                                    || (uses_field && f != a);
                                 if !foreign {
                                     assert!(got.status == 200 && got.code == 0, "{what}: {got:?}");
+                                    let body = String::from_utf8_lossy(&got.body);
+                                    for id in foreign_ids(a) {
+                                        assert!(
+                                            !body.contains(&id),
+                                            "{what}: shows {id} of another tenant"
+                                        );
+                                    }
                                     if let Endpoint::TicketImage = e {
                                         assert!(
                                             got.body == tenants[a].bytes,
                                             "{what}: other bytes"
                                         );
                                     }
-                                    if writes(e) && !matches!(e, Endpoint::StartService) {
+                                    if let Endpoint::PostMessage = e {
                                         own_writes[a] += 1;
                                     }
                                     continue;
@@ -274,10 +443,11 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                         none.to_string()
                                     }
                                 };
-                                let (ticket, msg, key) = (
+                                let (ticket, msg, key, field) = (
                                     swap(t == a, &tenants[t].ticket, &missing_ticket),
                                     swap(m == a, &tenants[m].msg, &missing_msg),
                                     swap(k == a, &tenants[k].image_key, &missing_key),
+                                    swap(f == a, &tenants[f].field, &missing_field),
                                 );
                                 let missing = request(
                                     &base,
@@ -288,6 +458,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                         ticket: &ticket,
                                         msg: &msg,
                                         image_key: &key,
+                                        field: &field,
                                     },
                                 )
                                 .await;
@@ -296,6 +467,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                     (t != a, &tenants[t].ticket, &missing_ticket),
                                     (m != a, &tenants[m].msg, &missing_msg),
                                     (k != a, &tenants[k].image_key, &missing_key),
+                                    (f != a, &tenants[f].field, &missing_field),
                                 ] {
                                     if foreign {
                                         hint = hint.replace(id.as_str(), none.as_str());
@@ -338,7 +510,9 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
         );
     }
     eprintln!("tenant isolation: {checked} combinations of token, credential, ticket, message and image key checked");
-    // 243 downloads, 81 + 81 ticket and message reads, 243 posts, 27 + 27 opens and subscriptions.
-    assert_eq!(checked, 702);
+    // 243 downloads, 81 + 81 ticket and message reads, 243 posts, 27 + 27
+    // opens and subscriptions; then 27 lists, 81 answers, 27 + 27 field
+    // lists, 81 field reads, 81 updates, 27 field creations, 81 patches.
+    assert_eq!(checked, 702 + 27 + 81 + 27 + 27 + 81 + 81 + 27 + 81);
     server.terminate();
 }

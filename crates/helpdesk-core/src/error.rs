@@ -12,6 +12,18 @@ pub enum ApiError {
     /// 99991663: the token is unknown, forged, revoked or expired.
     #[error("invalid access token")]
     InvalidToken,
+    /// 99991668: the user access token is unknown, forged, revoked or
+    /// expired, or its agent is disabled.
+    #[error("invalid user access token")]
+    InvalidUserToken,
+    /// 99991663 (Feishu's "tenant access token not support"): a tenant (or
+    /// app) token where the method takes a user access token.
+    #[error("user access token required")]
+    UserTokenRequired,
+    /// 99991668 (Feishu's "user access token not support"): a user access
+    /// token where the method takes a tenant access token.
+    #[error("user access token not supported")]
+    UserTokenNotSupported,
     /// 99991672: the app lacks every scope the API accepts.
     #[error("scope required: {0:?}")]
     ScopeRequired(&'static [&'static str]),
@@ -61,6 +73,9 @@ impl ApiError {
         match self {
             ApiError::MissingToken => code::MISSING_TOKEN,
             ApiError::InvalidToken => code::INVALID_TOKEN,
+            ApiError::InvalidUserToken => code::INVALID_USER_TOKEN,
+            ApiError::UserTokenRequired => code::USER_TOKEN_REQUIRED,
+            ApiError::UserTokenNotSupported => code::USER_TOKEN_NOT_SUPPORTED,
             ApiError::ScopeRequired(_) => code::SCOPE_REQUIRED,
             ApiError::TokenInvalidParam(_) => code::TOKEN_INVALID_PARAM,
             ApiError::AppSecretInvalid => code::APP_SECRET_INVALID,
@@ -80,7 +95,12 @@ impl ApiError {
     /// The HTTP status Feishu answers with.
     pub fn http_status(&self) -> u16 {
         match self {
-            ApiError::MissingToken | ApiError::InvalidToken | ApiError::ScopeRequired(_) => 400,
+            ApiError::MissingToken
+            | ApiError::InvalidToken
+            | ApiError::InvalidUserToken
+            | ApiError::UserTokenRequired
+            | ApiError::UserTokenNotSupported
+            | ApiError::ScopeRequired(_) => 400,
             ApiError::TokenInvalidParam(_) | ApiError::AppSecretInvalid => 200,
             ApiError::BadRequest(_) => 400,
             ApiError::Forbidden(_) => 403,
@@ -106,6 +126,14 @@ impl ApiError {
                 "Invalid access token for authorization. Please make a request with token attached."
                     .into()
             }
+            ApiError::InvalidUserToken => {
+                "Invalid access token for authorization. Please make a request with token attached."
+                    .into()
+            }
+            // Feishu's general error table: the "invalid" codes, told apart
+            // by their msg.
+            ApiError::UserTokenRequired => "tenant access token not support".into(),
+            ApiError::UserTokenNotSupported => "user access token not support".into(),
             ApiError::ScopeRequired(scopes) => format!(
                 "Access denied. One of the following scopes is required: [{}]",
                 scopes.join(", ")
@@ -133,6 +161,15 @@ impl ApiError {
                 "get a new tenant_access_token from {}",
                 path::TENANT_ACCESS_TOKEN
             ),
+            ApiError::InvalidUserToken => {
+                "get the agent a new user_access_token (helpdesk admin agent token); a disabled agent's tokens are refused".into()
+            }
+            ApiError::UserTokenRequired => {
+                "this method is called as an agent: send its user_access_token (u-...), not a tenant_access_token".into()
+            }
+            ApiError::UserTokenNotSupported => {
+                "this method takes a tenant_access_token (t-...), not a user_access_token".into()
+            }
             ApiError::ScopeRequired(scopes) => {
                 format!("grant the app one of: {}", scopes.join(", "))
             }

@@ -16,8 +16,10 @@ use sha2::{Digest, Sha256};
 pub const TICKET_CREATED: &str = "helpdesk.ticket.created_v1";
 /// A new message in a ticket.
 pub const TICKET_MESSAGE_CREATED: &str = "helpdesk.ticket_message.created_v1";
+/// A ticket changed (`PUT /tickets/:id`).
+pub const TICKET_UPDATED: &str = "helpdesk.ticket.updated_v1";
 /// The events this service emits.
-pub const EVENT_TYPES: [&str; 2] = [TICKET_CREATED, TICKET_MESSAGE_CREATED];
+pub const EVENT_TYPES: [&str; 3] = [TICKET_CREATED, TICKET_MESSAGE_CREATED, TICKET_UPDATED];
 
 /// The event type a subscription's `{"type", "subtype"}` names, as the
 /// subscribe API takes them (`helpdesk.ticket_message` and
@@ -98,6 +100,62 @@ pub fn ticket_created(t: &TicketFacts<'_>) -> Value {
         "chat_id": t.chat_id,
         "channel": 0,
         "solve": 0,
+    })
+}
+
+/// A person as `helpdesk.ticket.updated_v1` names one: open_id and name.
+pub struct Person<'a> {
+    pub open_id: &'a str,
+    pub name: &'a str,
+}
+
+/// What `helpdesk.ticket.updated_v1` says: the ticket now, and the stage,
+/// status and update time it had.
+pub struct TicketUpdated<'a> {
+    pub ticket: TicketFacts<'a>,
+    pub guest_name: &'a str,
+    pub score: i64,
+    pub closed_at: i64,
+    pub channel: i64,
+    pub solve: i64,
+    pub agents: Vec<Person<'a>>,
+    pub closed_by: Option<Person<'a>>,
+    /// `[{id, value, key_name}]`, as the ticket shows them.
+    pub customized_fields: Value,
+    pub old_human_service: bool,
+    pub old_status: i64,
+    pub old_updated_at: i64,
+}
+
+/// The `event` of `helpdesk.ticket.updated_v1`: `object` (the SDKs'
+/// `TicketEvent`) and `old_object` (`TicketEventUpdateInfo`).
+pub fn ticket_updated(u: &TicketUpdated<'_>) -> Value {
+    let t = &u.ticket;
+    let person = |p: &Person<'_>| user(p.open_id, Some(p.name));
+    json!({
+        "object": {
+            "ticket_id": t.ticket_id,
+            "helpdesk_id": t.helpdesk_id,
+            "guest": user(t.guest_open_id, Some(u.guest_name)),
+            "stage": if t.human_service { 2 } else { 1 },
+            "status": t.status,
+            "score": u.score,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "closed_at": u.closed_at,
+            "agents": u.agents.iter().map(person).collect::<Vec<_>>(),
+            "channel": u.channel,
+            "solve": u.solve,
+            "closed_by": u.closed_by.as_ref().map(person),
+            "collaborators": [],
+            "customized_fields": u.customized_fields,
+            "chat_id": t.chat_id,
+        },
+        "old_object": {
+            "stage": if u.old_human_service { 2 } else { 1 },
+            "status": u.old_status,
+            "updated_at": u.old_updated_at,
+        },
     })
 }
 
@@ -243,7 +301,11 @@ mod tests {
             event_type("helpdesk.ticket", "ticket_message.created_v1"),
             None
         );
-        assert_eq!(event_type("helpdesk.ticket", "ticket.updated_v1"), None);
+        assert_eq!(
+            event_type("helpdesk.ticket", "ticket.updated_v1"),
+            Some(TICKET_UPDATED)
+        );
+        assert_eq!(event_type("helpdesk.ticket", "ticket.deleted_v1"), None);
         assert_eq!(event_type("im.message", "message.receive_v1"), None);
     }
 

@@ -57,6 +57,14 @@ pub fn message_pk() -> String {
 pub fn message_id() -> String {
     format!("om_{}", hex(16))
 }
+/// A user's `open_id` (guests and agents): `ou_` and 32 hex digits.
+pub fn open_id() -> String {
+    format!("ou_{}", hex(16))
+}
+/// A ticket customized field's id: 19 digits.
+pub fn field_id() -> String {
+    numeric_id()
+}
 /// `img_v3_` and 32 hex digits.
 pub fn image_key() -> String {
     format!("img_v3_{}", hex(16))

@@ -13,7 +13,7 @@ use helpdesk_core::auth::{bearer, helpdesk_credential, HelpdeskCredential};
 use helpdesk_core::wire::header;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::tokens::{Claims, TokenKind};
-use helpdesk_store::{secret, App, AppKind, Helpdesk};
+use helpdesk_store::{secret, Agent, App, AppKind, Helpdesk};
 
 use crate::response::Failure;
 use crate::AppState;
@@ -27,18 +27,40 @@ pub struct Presented {
 
 impl Presented {
     /// 99991661 without `Authorization: Bearer …`, 99991663 for a token that
-    /// is not ours or has expired.
+    /// is not ours or has expired; a user token where a tenant token is
+    /// wanted answers as Feishu does.
     pub fn read(headers: &HeaderMap, state: &AppState) -> Result<Presented, Failure> {
+        Self::read_kind(headers, state, TokenKind::Tenant)
+    }
+
+    fn read_kind(
+        headers: &HeaderMap,
+        state: &AppState,
+        kind: TokenKind,
+    ) -> Result<Presented, Failure> {
         let header = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::MissingToken)?;
         let token = bearer(header).ok_or(ApiError::MissingToken)?;
+        match (kind, TokenKind::of(token)) {
+            (TokenKind::Tenant, Some(TokenKind::User)) => {
+                return Err(ApiError::UserTokenNotSupported.into())
+            }
+            (TokenKind::User, Some(TokenKind::Tenant | TokenKind::App)) => {
+                return Err(ApiError::UserTokenRequired.into())
+            }
+            _ => {}
+        }
+        let invalid = match kind {
+            TokenKind::User => ApiError::InvalidUserToken,
+            _ => ApiError::InvalidToken,
+        };
         let claims = state
             .tokens
             .load()
-            .verify(TokenKind::Tenant, token, helpdesk_store::now())
-            .ok_or(ApiError::InvalidToken)?;
+            .verify(kind, token, helpdesk_store::now())
+            .ok_or(invalid)?;
         state.rate_limits.check_app(&claims.app_id)?;
         let credential = headers
             .get(header::HELPDESK_CREDENTIAL)
@@ -161,6 +183,62 @@ impl HelpdeskCaller {
             .app_and_helpdesk(presented.app_id(), presented.helpdesk_id())
             .await?;
         presented.judge_helpdesk(found, scopes)
+    }
+}
+
+/// An agent of the helpdesk, acting with its user access token (what
+/// Feishu's SDKs send for `PUT /tickets/:id`): the token's app must be a
+/// custom app holding `helpdesk:all`, of the agent's own tenant, and the
+/// agent enabled. A helpdesk credential, when sent, must be the agent's
+/// helpdesk's.
+pub struct AgentCaller {
+    pub helpdesk: Helpdesk,
+    pub agent: Agent,
+}
+
+impl FromRequestParts<AppState> for AgentCaller {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let presented = Presented::read_kind(&parts.headers, state, TokenKind::User)?;
+        let agent = state.meta.agent(&presented.claims.user).await?;
+        let Some(agent) = agent.filter(|a| !a.disabled) else {
+            return Err(ApiError::InvalidUserToken.into());
+        };
+        let found = state
+            .meta
+            .app_and_helpdesk(presented.app_id(), &agent.helpdesk_id)
+            .await?;
+        let (app, helpdesk) = match found {
+            Some((app, helpdesk)) => (Some(app), helpdesk),
+            None => (None, None),
+        };
+        let app = presented
+            .judge_app(app)
+            .map_err(|_| Failure(ApiError::InvalidUserToken))?;
+        let helpdesk = helpdesk
+            .filter(|h| h.tenant_key == app.tenant_key)
+            .ok_or(ApiError::InvalidUserToken)?;
+        let caller = Caller { app };
+        caller.require(scope::HELPDESK_WRITE)?;
+        if caller.app.kind != AppKind::Custom {
+            return Err(ApiError::Forbidden(
+                "only custom (self-built) apps may call helpdesk APIs".into(),
+            )
+            .into());
+        }
+        if let Some(credential) = &presented.credential {
+            if credential.helpdesk_id != helpdesk.helpdesk_id
+                || !secret::matches(&credential.token, &helpdesk.token_sha256)
+            {
+                return Err(ApiError::Forbidden(
+                    "X-Lark-Helpdesk-Authorization names another helpdesk than the agent's: send the agent's helpdesk, or none"
+                        .into(),
+                )
+                .into());
+            }
+        }
+        Ok(AgentCaller { helpdesk, agent })
     }
 }
 

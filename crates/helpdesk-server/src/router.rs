@@ -2,24 +2,30 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use helpdesk_core::wire::path::{
-    APP_ACCESS_TOKEN, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, IMAGES, START_SERVICE,
-    TENANT_ACCESS_TOKEN, TICKET, TICKET_IMAGES, TICKET_MESSAGES,
+    ANSWER_USER_QUERY, APP_ACCESS_TOKEN, CUSTOMIZED_FIELDS, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE,
+    IMAGES, START_SERVICE, TENANT_ACCESS_TOKEN, TICKET, TICKETS, TICKET_CUSTOMIZED_FIELD,
+    TICKET_CUSTOMIZED_FIELDS, TICKET_IMAGES, TICKET_MESSAGES,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{events, messages, probes, ticket_images, tickets, token, upload};
+use crate::handlers::{events, fields, messages, probes, ticket_images, tickets, token, upload};
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
 
 const HEALTHZ: &str = "/healthz";
 const READYZ: &str = "/readyz";
 /// Every route, so that a matched path becomes a `&'static str` label.
-const ROUTES: [&str; 11] = [
+const ROUTES: [&str; 16] = [
     TENANT_ACCESS_TOKEN,
     APP_ACCESS_TOKEN,
     IMAGES,
     START_SERVICE,
+    TICKETS,
     TICKET,
+    ANSWER_USER_QUERY,
+    CUSTOMIZED_FIELDS,
+    TICKET_CUSTOMIZED_FIELDS,
+    TICKET_CUSTOMIZED_FIELD,
     TICKET_MESSAGES,
     TICKET_IMAGES,
     EVENTS_SUBSCRIBE,
@@ -60,7 +66,20 @@ pub fn router(state: AppState) -> Router {
             post(upload::upload_image).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route(START_SERVICE, post(tickets::start_service))
-        .route(TICKET, get(tickets::get_ticket))
+        .route(TICKETS, get(tickets::list_tickets))
+        .route(TICKET, get(tickets::get_ticket).put(tickets::update_ticket))
+        .route(ANSWER_USER_QUERY, post(tickets::answer_user_query))
+        .route(CUSTOMIZED_FIELDS, get(tickets::customized_fields))
+        .route(
+            TICKET_CUSTOMIZED_FIELDS,
+            get(fields::list_fields).post(fields::create_field),
+        )
+        .route(
+            TICKET_CUSTOMIZED_FIELD,
+            get(fields::get_field)
+                .patch(fields::patch_field)
+                .delete(fields::delete_field),
+        )
         .route(
             TICKET_MESSAGES,
             get(messages::list_messages).post(messages::create_message),

@@ -43,8 +43,8 @@ pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    BlobClaim, DirectoryRepo, EventRepo, ImageRepo, KeyRepo, MetadataStore, TicketRepo,
-    TransferRepo,
+    BlobClaim, DirectoryRepo, EventRepo, FieldRepo, ImageRepo, KeyRepo, MetadataStore, PeopleRepo,
+    TicketRepo, TransferRepo,
 };
 pub use sqlite::SqliteMeta;
 
@@ -90,6 +90,10 @@ pub enum Entity {
     Message,
     Event,
     Blob,
+    User,
+    Agent,
+    Ticket,
+    Field,
 }
 
 impl std::fmt::Display for Entity {
@@ -101,6 +105,10 @@ impl std::fmt::Display for Entity {
             Entity::Message => "message",
             Entity::Event => "event",
             Entity::Blob => "blob",
+            Entity::User => "user",
+            Entity::Agent => "agent",
+            Entity::Ticket => "ticket",
+            Entity::Field => "ticket customized field",
         })
     }
 }

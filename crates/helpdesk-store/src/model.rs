@@ -91,11 +91,17 @@ pub struct Image {
 
 pub struct NewTicket<'a> {
     pub helpdesk_id: &'a str,
+    /// The helpdesk's tenant, whose user the guest is (made when new).
+    pub tenant_key: &'a str,
     pub guest_open_id: &'a str,
     pub human_service: bool,
     pub customized_info: Option<&'a str>,
+    /// The agents serving it from the start (human service only).
+    pub agent_ids: &'a [String],
 }
 
+/// A ticket as stored. Times in seconds; the lists are JSON arrays (read
+/// them with the accessors).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Ticket {
     pub ticket_id: String,
@@ -107,7 +113,162 @@ pub struct Ticket {
     pub status: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 0 while open.
+    pub closed_at: i64,
+    /// The open_id of who closed it; empty while open.
+    pub closed_by: String,
+    /// 0 not said, 1 not solved, 2 solved.
+    pub solved: i64,
+    pub channel: i64,
+    pub score: i64,
+    /// A JSON array of open_ids.
+    pub agent_ids: String,
+    /// A JSON array of tag names.
+    pub tags: String,
+    /// A JSON object: the agent's last comment, as the API shows it.
+    pub comment: Option<String>,
+    /// A JSON array of `{id, value}`: the customized fields' values.
+    pub field_values: String,
+    /// When the first agent took it (0: no agent yet).
+    pub agent_entry_at: i64,
 }
+
+/// A string list column, as written by `json_list`.
+fn list(column: &str) -> Vec<String> {
+    serde_json::from_str(column).unwrap_or_default()
+}
+
+/// How a string list column is written (and found: `"value"` is in it).
+pub fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+impl Ticket {
+    pub fn agents(&self) -> Vec<String> {
+        list(&self.agent_ids)
+    }
+    pub fn tag_names(&self) -> Vec<String> {
+        list(&self.tags)
+    }
+    /// The customized fields' values: `(field id, value)`.
+    pub fn values(&self) -> Vec<FieldValue> {
+        serde_json::from_str(&self.field_values).unwrap_or_default()
+    }
+}
+
+/// A ticket's value of one customized field.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FieldValue {
+    pub id: String,
+    pub value: String,
+}
+
+/// Which tickets `TicketRepo::tickets` returns. Times in seconds, inclusive.
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    pub ticket_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub closed_by_id: Option<String>,
+    /// 1 bot service, 2 human service.
+    pub ticket_type: Option<i64>,
+    pub channel: Option<i64>,
+    pub solved: Option<i64>,
+    pub score: Option<i64>,
+    /// Any of these statuses.
+    pub statuses: Vec<i64>,
+    /// Part of the guest's name.
+    pub guest_name: Option<String>,
+    pub guest_id: Option<String>,
+    /// Any of these tags.
+    pub tags: Vec<String>,
+    pub created: (Option<i64>, Option<i64>),
+    pub updated: (Option<i64>, Option<i64>),
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// The most tickets a list counts and pages through, as Feishu.
+pub const TICKET_LIST_CAP: u64 = 10_000;
+
+/// One page of tickets, newest first, and how many match (at most
+/// `TICKET_LIST_CAP`).
+#[derive(Debug, Clone)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    pub total: u64,
+}
+
+/// What `TicketRepo::update_ticket` changes; `None` keeps.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChange {
+    pub status: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    /// The comment's text; the store dates and signs it.
+    pub comment: Option<String>,
+    /// Values to set, by field id (others keep theirs).
+    pub values: Vec<FieldValue>,
+    pub ticket_type: Option<i64>,
+    pub solved: Option<i64>,
+    pub channel: Option<i64>,
+}
+
+/// The statuses of a closed ticket (Feishu's 50 closed by the bot, 51 by an
+/// agent, 52 by the guest): moving into one sets `closed_at` and
+/// `closed_by`, and a closed ticket takes no more messages from its guest.
+pub const CLOSED_STATUSES: [i64; 3] = [50, 51, 52];
+
+/// A person of a tenant: a guest or an agent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct User {
+    #[serde(skip)]
+    pub tenant_key: String,
+    pub open_id: String,
+    pub name: String,
+    pub email: String,
+    pub avatar_url: String,
+    pub department: String,
+    pub city: String,
+    pub country: String,
+    #[serde(skip)]
+    pub created_at: i64,
+}
+
+/// A user who serves in a helpdesk.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Agent {
+    pub agent_id: String,
+    pub helpdesk_id: String,
+    pub name: String,
+    pub email: String,
+    pub disabled: bool,
+}
+
+/// A helpdesk's ticket field (`ticket_customized_field`). Times in ms.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Field {
+    pub field_id: String,
+    pub helpdesk_id: String,
+    pub key_name: String,
+    pub display_name: String,
+    pub position: String,
+    /// `string`, `multiline`, `dropdown` or `dropdown_nested`.
+    pub field_type: String,
+    pub description: String,
+    pub visible: bool,
+    pub editable: bool,
+    pub required: bool,
+    pub dropdown_allow_multiple: bool,
+    /// JSON: `{"children": [{"tag", "display_name", "children"}]}`, or "".
+    pub dropdown_options: String,
+    pub created_by: String,
+    pub updated_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The most ticket customized fields a helpdesk has: every ticket shows
+/// them all, so they are read whole.
+pub const MAX_FIELDS: usize = 1000;
 
 impl Ticket {
     /// What the ticket events say of it.

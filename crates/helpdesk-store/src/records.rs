@@ -5,7 +5,8 @@
 use helpdesk_core::content::MessageType;
 
 use crate::{
-    App, AppKind, Helpdesk, Image, ImageLookup, Message, Result, StoreError, StoredImage, Ticket,
+    App, AppKind, Field, Helpdesk, Image, ImageLookup, Message, Result, StoreError, StoredImage,
+    Ticket, User,
 };
 
 /// The tables, in the order a copy must fill them (what a row refers to
@@ -17,6 +18,9 @@ pub enum RecordKind {
     Tenants,
     Apps,
     Helpdesks,
+    Users,
+    Agents,
+    TicketCustomizedFields,
     Blobs,
     Images,
     Tickets,
@@ -28,11 +32,14 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 12] = [
+    pub const ALL: [RecordKind; 15] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
         RecordKind::Helpdesks,
+        RecordKind::Users,
+        RecordKind::Agents,
+        RecordKind::TicketCustomizedFields,
         RecordKind::Blobs,
         RecordKind::Images,
         RecordKind::Tickets,
@@ -49,6 +56,9 @@ impl RecordKind {
             RecordKind::Tenants => "tenants",
             RecordKind::Apps => "apps",
             RecordKind::Helpdesks => "helpdesks",
+            RecordKind::Users => "users",
+            RecordKind::Agents => "agents",
+            RecordKind::TicketCustomizedFields => "ticket_customized_fields",
             RecordKind::Blobs => "blobs",
             RecordKind::Images => "images",
             RecordKind::Tickets => "tickets",
@@ -204,6 +214,14 @@ pub struct EventRow {
     pub last_error: Option<String>,
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentRow {
+    pub agent_id: String,
+    pub helpdesk_id: String,
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+}
+
 /// A row of any table, as `export` gives and `import` takes them.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -211,6 +229,11 @@ pub enum Record {
     Tenant(TenantRow),
     App(AppRow),
     Helpdesk(HelpdeskRow),
+    /// A user row is the model's `User` as it is.
+    User(User),
+    Agent(AgentRow),
+    /// A field row is the model's `Field` as it is.
+    Field(Field),
     Blob(BlobRow),
     Image(ImageRow),
     /// A ticket row is the model's `Ticket` as it is.
@@ -234,6 +257,9 @@ impl Record {
             Record::Tenant(r) => key(&r.tenant_key),
             Record::App(r) => key(&r.app_id),
             Record::Helpdesk(r) => key(&r.helpdesk_id),
+            Record::User(r) => key(&format!("{} {}", r.tenant_key, r.open_id)),
+            Record::Agent(r) => key(&r.agent_id),
+            Record::Field(r) => key(&r.field_id),
             Record::Blob(r) => key(&r.sha256),
             Record::Image(r) => key(&r.image_key),
             Record::Ticket(r) => key(&r.ticket_id),

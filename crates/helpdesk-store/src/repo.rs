@@ -8,6 +8,8 @@
 //! | signing keys, the change counter, readiness | [`KeyRepo`] | `sql/keys.rs` |
 //! | tenants, apps, helpdesks, their credentials | [`DirectoryRepo`] | `sql/directory.rs` |
 //! | tickets, messages, the download's lookup | [`TicketRepo`] | `sql/tickets.rs` |
+//! | a tenant's users, a helpdesk's agents | [`PeopleRepo`] | `sql/people.rs` |
+//! | a helpdesk's ticket fields | [`FieldRepo`] | `sql/fields.rs` |
 //! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
 //! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
 //! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
@@ -85,6 +87,27 @@ pub trait TicketRepo: Send + Sync + 'static {
     async fn create_ticket(&self, ticket: NewTicket<'_>) -> Result<Ticket>;
     /// The ticket, if it exists in this helpdesk.
     async fn ticket(&self, helpdesk_id: &str, ticket_id: &str) -> Result<Option<Ticket>>;
+    /// One page of a helpdesk's tickets, newest first, and how many match
+    /// (counted up to `TICKET_LIST_CAP`). `tenant_key` is the helpdesk's:
+    /// the guest's name is its user's.
+    async fn tickets(
+        &self,
+        tenant_key: &str,
+        helpdesk_id: &str,
+        query: &TicketQuery,
+    ) -> Result<TicketPage>;
+    /// Changes the ticket as `actor` (an agent's open_id) and records its
+    /// `ticket.updated` events in the same transaction; the ticket before
+    /// and after, or `None` when it is not in this helpdesk. Moving into a
+    /// closed status sets `closed_at` and `closed_by`; leaving one clears
+    /// them.
+    async fn update_ticket(
+        &self,
+        helpdesk_id: &str,
+        ticket_id: &str,
+        actor: &str,
+        change: &TicketChange,
+    ) -> Result<Option<(Ticket, Ticket)>>;
     /// Adds the message (and its events); `StoreError::Invalid` if one of
     /// its images was deleted since the caller looked it up. It holds the
     /// shared lock of [`ImageRepo`]'s rules on each image's blob row.
@@ -103,6 +126,41 @@ pub trait TicketRepo: Send + Sync + 'static {
         msg: MessageRef<'_>,
         index: u32,
     ) -> Result<Option<(App, Option<Helpdesk>, Option<ImageLookup>)>>;
+}
+
+/// The people of a tenant: its users (guests and agents), and the agents of
+/// its helpdesks.
+#[async_trait]
+pub trait PeopleRepo: Send + Sync + 'static {
+    /// A new user with a fresh open_id.
+    async fn create_user(&self, tenant_key: &str, name: &str, email: &str) -> Result<User>;
+    /// The users among `open_ids` of this tenant.
+    async fn users(&self, tenant_key: &str, open_ids: &[String]) -> Result<Vec<User>>;
+    /// A new user of the helpdesk's tenant who is an agent of the helpdesk.
+    async fn create_agent(&self, helpdesk_id: &str, name: &str, email: &str) -> Result<Agent>;
+    /// The agent, in any helpdesk.
+    async fn agent(&self, agent_id: &str) -> Result<Option<Agent>>;
+    /// A helpdesk's agents, oldest first.
+    async fn agents(&self, helpdesk_id: &str) -> Result<Vec<Agent>>;
+    /// Disables (or enables) an agent: a disabled agent's user tokens are
+    /// refused from the next request on, and no new ticket is given to it.
+    async fn set_agent_disabled(&self, agent_id: &str, disabled: bool) -> Result<()>;
+}
+
+/// A helpdesk's ticket customized fields.
+#[async_trait]
+pub trait FieldRepo: Send + Sync + 'static {
+    /// `StoreError::Invalid` when the helpdesk has a field of that key, or
+    /// `MAX_FIELDS` already.
+    async fn create_field(&self, field: &Field) -> Result<()>;
+    async fn field(&self, helpdesk_id: &str, field_id: &str) -> Result<Option<Field>>;
+    /// Every field of the helpdesk (at most `MAX_FIELDS`), oldest first.
+    async fn fields(&self, helpdesk_id: &str) -> Result<Vec<Field>>;
+    /// Replaces the field's row (same id and helpdesk); false when it is not
+    /// there.
+    async fn update_field(&self, field: &Field) -> Result<bool>;
+    /// False when it was not there.
+    async fn delete_field(&self, helpdesk_id: &str, field_id: &str) -> Result<bool>;
 }
 
 /// Uploaded images, the images of messages, and the blob rows they share.
@@ -228,11 +286,18 @@ pub trait TransferRepo: Send + Sync + 'static {
 /// Every concern: what a metadata backend implements, and what a process
 /// that does everything (the server, `admin`) holds.
 pub trait MetadataStore:
-    KeyRepo + DirectoryRepo + TicketRepo + ImageRepo + EventRepo + TransferRepo
+    KeyRepo + DirectoryRepo + TicketRepo + PeopleRepo + FieldRepo + ImageRepo + EventRepo + TransferRepo
 {
 }
 
 impl<T> MetadataStore for T where
-    T: KeyRepo + DirectoryRepo + TicketRepo + ImageRepo + EventRepo + TransferRepo
+    T: KeyRepo
+        + DirectoryRepo
+        + TicketRepo
+        + PeopleRepo
+        + FieldRepo
+        + ImageRepo
+        + EventRepo
+        + TransferRepo
 {
 }

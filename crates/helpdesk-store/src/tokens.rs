@@ -2,10 +2,12 @@
 //! derived from a key every process shares, so that they stay valid across
 //! restarts and replicas for their whole announced lifetime.
 //!
-//! A token is `t-` (tenant) or `a-` (app), then the id of the key that signed
-//! it, a dot, base64url of `app_id:issued_at:expires_at`, a dot, and base64url
-//! of the HMAC-SHA256 of the kind, the key id and that payload. Tokens made
-//! before keys had ids carry none, and are checked with the first key.
+//! A token is `t-` (tenant), `a-` (app) or `u-` (user), then the id of the
+//! key that signed it, a dot, base64url of `app_id:issued_at:expires_at`
+//! (a user token's is `app_id:open_id:issued_at:expires_at`), a dot, and
+//! base64url of the HMAC-SHA256 of the kind, the key id and that payload.
+//! Tokens made before keys had ids carry none, and are checked with the
+//! first key.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -23,6 +25,9 @@ const FRESH_FOR: i64 = 1800;
 pub enum TokenKind {
     Tenant,
     App,
+    /// An agent's user access token, for the methods Feishu's SDKs call as
+    /// a user (`PUT /tickets/:id`, ...).
+    User,
 }
 
 impl TokenKind {
@@ -30,7 +35,15 @@ impl TokenKind {
         match self {
             TokenKind::Tenant => "t-",
             TokenKind::App => "a-",
+            TokenKind::User => "u-",
         }
+    }
+
+    /// The kind a token says it is, by its prefix (unchecked).
+    pub fn of(token: &str) -> Option<TokenKind> {
+        [TokenKind::Tenant, TokenKind::App, TokenKind::User]
+            .into_iter()
+            .find(|k| token.starts_with(k.prefix()))
     }
 }
 
@@ -45,6 +58,8 @@ pub struct Issued {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub app_id: String,
+    /// The open_id a user token was issued for; empty for other kinds.
+    pub user: String,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -122,12 +137,46 @@ impl TokenSigner {
         now: i64,
         lifetime: i64,
     ) -> Issued {
+        self.issue_as(kind, app_id, "", not_before, now, lifetime)
+    }
+
+    /// A user token of `open_id` for `app_id`, with all of `lifetime`.
+    pub fn issue_user(
+        &self,
+        app_id: &str,
+        open_id: &str,
+        not_before: i64,
+        now: i64,
+        lifetime: i64,
+    ) -> Issued {
+        self.issue_as(TokenKind::User, app_id, open_id, not_before, now, lifetime)
+    }
+
+    fn issue_as(
+        &self,
+        kind: TokenKind,
+        app_id: &str,
+        user: &str,
+        not_before: i64,
+        now: i64,
+        lifetime: i64,
+    ) -> Issued {
         let key = &self.keys[self.keys.len() - 1];
         let lifetime = lifetime.clamp(1, TOKEN_LIFETIME);
-        let reissue_every = (lifetime - FRESH_FOR).max(1);
-        let issued_at = (now - now.rem_euclid(reissue_every)).max(not_before);
+        // A user token is made on request, whole; the others are asked for
+        // again and again, and the same one comes back while it is fresh.
+        let issued_at = match kind {
+            TokenKind::User => now.max(not_before),
+            _ => {
+                let reissue_every = (lifetime - FRESH_FOR).max(1);
+                (now - now.rem_euclid(reissue_every)).max(not_before)
+            }
+        };
         let expires_at = issued_at + lifetime;
-        let payload = format!("{app_id}:{issued_at}:{expires_at}");
+        let payload = match kind {
+            TokenKind::User => format!("{app_id}:{user}:{issued_at}:{expires_at}"),
+            _ => format!("{app_id}:{issued_at}:{expires_at}"),
+        };
         let sig = Self::mac(key, kind, &payload).finalize().into_bytes();
         Issued {
             token: format!(
@@ -157,9 +206,14 @@ impl TokenSigner {
         let mut parts = payload.rsplitn(3, ':');
         let expires_at: i64 = parts.next()?.parse().ok()?;
         let issued_at: i64 = parts.next()?.parse().ok()?;
-        let app_id = parts.next()?.to_string();
-        (now < expires_at).then_some(Claims {
-            app_id,
+        let subject = parts.next()?;
+        let (app_id, user) = match kind {
+            TokenKind::User => subject.split_once(':')?,
+            _ => (subject, ""),
+        };
+        (now < expires_at).then(|| Claims {
+            app_id: app_id.to_string(),
+            user: user.to_string(),
             issued_at,
             expires_at,
         })
@@ -170,7 +224,8 @@ impl TokenSigner {
 pub fn claimed_app_id(token: &str) -> Option<String> {
     let rest = token
         .strip_prefix("t-")
-        .or_else(|| token.strip_prefix("a-"))?;
+        .or_else(|| token.strip_prefix("a-"))
+        .or_else(|| token.strip_prefix("u-"))?;
     let mut parts = rest.split('.');
     let payload = match (parts.next(), parts.next(), parts.next()) {
         (Some(_key_id), Some(payload), Some(_sig)) => payload,
@@ -179,7 +234,8 @@ pub fn claimed_app_id(token: &str) -> Option<String> {
     };
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
     let mut fields = payload.rsplitn(3, ':');
-    fields.nth(2).map(str::to_string)
+    let subject = fields.nth(2)?;
+    Some(subject.split(':').next().unwrap_or(subject).to_string())
 }
 
 #[cfg(test)]
@@ -250,6 +306,28 @@ mod tests {
         let forged = t.replacen(&t[2..6], "AAAA", 1);
         assert!(s.verify(TokenKind::Tenant, &forged, 100).is_none());
         assert!(s.verify(TokenKind::Tenant, "t-", 100).is_none());
+    }
+
+    #[test]
+    fn a_user_token_names_its_app_and_user_and_is_no_other_kind() {
+        let s = signer(b"k");
+        let t = s.issue_user("cli_1", "ou_agent", 0, 100, TOKEN_LIFETIME);
+        assert!(t.token.starts_with("u-"), "{}", t.token);
+        assert_eq!(t.expire, TOKEN_LIFETIME);
+        assert_eq!(TokenKind::of(&t.token), Some(TokenKind::User));
+        let c = s.verify(TokenKind::User, &t.token, 100).unwrap();
+        assert_eq!((c.app_id.as_str(), c.user.as_str()), ("cli_1", "ou_agent"));
+        assert_eq!(claimed_app_id(&t.token).as_deref(), Some("cli_1"));
+        assert!(s.verify(TokenKind::Tenant, &t.token, 100).is_none());
+        let as_tenant = t.token.replacen("u-", "t-", 1);
+        assert!(s.verify(TokenKind::Tenant, &as_tenant, 100).is_none());
+        let tenant = s.issue(TokenKind::Tenant, "cli_1", 0, 100, TOKEN_LIFETIME);
+        assert!(s
+            .verify(TokenKind::User, &tenant.token.replacen("t-", "u-", 1), 100)
+            .is_none());
+        assert!(s
+            .verify(TokenKind::User, &t.token, 100 + TOKEN_LIFETIME)
+            .is_none());
     }
 
     #[test]

@@ -23,6 +23,16 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: HelpdeskCommand,
     },
+    /// Users of a tenant: the people tickets name (guests and agents).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Agents: users who serve in a helpdesk, and their user access tokens.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// Images posted in ticket messages.
     Image {
         #[command(subcommand)]
@@ -201,6 +211,70 @@ pub enum EventsCommand {
         /// The event_id.
         #[arg(long)]
         event: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Prints {"open_id": "ou_...", ...}.
+    Create {
+        /// The tenant_key of the user's tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The name tickets show.
+        #[arg(long)]
+        name: String,
+        /// The user's e-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Makes a user of the helpdesk's tenant who serves in it; prints
+    /// {"agent_id": "ou_...", ...}.
+    Create {
+        /// The helpdesk the agent serves in.
+        #[arg(long)]
+        helpdesk: String,
+        /// The name tickets show.
+        #[arg(long)]
+        name: String,
+        /// The agent's e-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// Prints {"agents": [...]}, oldest first.
+    List {
+        /// The helpdesk whose agents to list.
+        #[arg(long)]
+        helpdesk: String,
+    },
+    /// Refuses the agent's user access tokens from the next request on, and
+    /// gives it no new tickets.
+    Disable {
+        /// The agent's id (its open_id).
+        #[arg(long)]
+        agent: String,
+    },
+    /// Lets a disabled agent work again (its earlier tokens too, if unexpired).
+    Enable {
+        /// The agent's id (its open_id).
+        #[arg(long)]
+        agent: String,
+    },
+    /// Prints {"user_access_token": "u-...", "expires_in": 7200}: the agent's
+    /// token for calls Feishu's SDKs make as a user (ticket update, custom
+    /// fields), valid 2 hours on every replica; `app revoke-tokens` and
+    /// `agent disable` refuse it.
+    Token {
+        /// The agent's id (its open_id).
+        #[arg(long)]
+        agent: String,
+        /// The app the token is for: a custom app of the agent's tenant.
+        #[arg(long)]
+        app: String,
     },
 }
 

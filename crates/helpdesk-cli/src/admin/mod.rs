@@ -51,6 +51,7 @@ fn explain(e: StoreError) -> anyhow::Error {
                 Entity::Helpdesk => ": list them with `helpdesk admin helpdesk list`",
                 Entity::Message => " in that ticket: list its messages through the API (GET /open-apis/helpdesk/v1/tickets/TICKET/messages)",
                 Entity::Event => ": list an app's events with `helpdesk admin events list --app APP`",
+                Entity::Agent => ": list a helpdesk's agents with `helpdesk admin agent list --helpdesk H`",
                 _ => "",
             };
             anyhow::anyhow!("{entity} {id:?} not found{next}")
@@ -246,6 +247,90 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                     .await
                     .map_err(explain)?;
                 print(json!({"helpdesk_id": helpdesk, "helpdesk_token": helpdesk_token}));
+            }
+        },
+        AdminCommand::User {
+            command:
+                UserCommand::Create {
+                    tenant,
+                    name,
+                    email,
+                },
+        } => {
+            let user = meta
+                .create_user(&tenant, &name, &email)
+                .await
+                .map_err(explain)?;
+            print(
+                json!({"open_id": user.open_id, "tenant_key": user.tenant_key, "name": user.name, "email": user.email}),
+            );
+        }
+        AdminCommand::Agent { command } => match command {
+            AgentCommand::Create {
+                helpdesk,
+                name,
+                email,
+            } => {
+                let agent = meta
+                    .create_agent(&helpdesk, &name, &email)
+                    .await
+                    .map_err(explain)?;
+                print(json!(agent));
+            }
+            AgentCommand::List { helpdesk } => {
+                let agents = meta.agents(&helpdesk).await?;
+                print(json!({ "agents": agents }));
+            }
+            AgentCommand::Disable { agent } => {
+                meta.set_agent_disabled(&agent, true)
+                    .await
+                    .map_err(explain)?;
+                print(json!({"agent_id": agent, "disabled": true}));
+            }
+            AgentCommand::Enable { agent } => {
+                meta.set_agent_disabled(&agent, false)
+                    .await
+                    .map_err(explain)?;
+                print(json!({"agent_id": agent, "disabled": false}));
+            }
+            AgentCommand::Token { agent, app } => {
+                let found = meta
+                    .agent(&agent)
+                    .await?
+                    .ok_or_else(|| explain(StoreError::not_found(Entity::Agent, &agent)))?;
+                if found.disabled {
+                    bail!("agent {agent} is disabled: enable it with `helpdesk admin agent enable --agent {agent}` first");
+                }
+                let app_row = meta
+                    .app(&app)
+                    .await?
+                    .ok_or_else(|| explain(StoreError::not_found(Entity::App, &app)))?;
+                let helpdesk_tenant = meta
+                    .helpdesks(None)
+                    .await?
+                    .into_iter()
+                    .find(|h| h.helpdesk_id == found.helpdesk_id)
+                    .map(|h| h.tenant_key);
+                if helpdesk_tenant.as_deref() != Some(app_row.tenant_key.as_str()) {
+                    bail!("app {app} is not of agent {agent}'s tenant: give an app of the tenant that owns helpdesk {}", found.helpdesk_id);
+                }
+                if app_row.disabled {
+                    bail!("app {app} is disabled: enable it with `helpdesk admin app enable --app {app}` first");
+                }
+                let signer = helpdesk_store::tokens::TokenSigner::new(meta.signing_keys().await?);
+                let issued = signer.issue_user(
+                    &app,
+                    &agent,
+                    app_row.tokens_not_before,
+                    helpdesk_store::now(),
+                    helpdesk_store::tokens::TOKEN_LIFETIME,
+                );
+                print(json!({
+                    "user_access_token": issued.token,
+                    "expires_in": issued.expire,
+                    "agent_id": agent,
+                    "app_id": app,
+                }));
             }
         },
         AdminCommand::Image {

@@ -7,7 +7,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use helpdesk_core::content::{self, MessageType};
 use helpdesk_core::ApiError;
-use helpdesk_store::{Message, MessageFilter, NewMessage, StoreError};
+use helpdesk_store::{Message, MessageFilter, NewMessage, StoreError, Ticket, CLOSED_STATUSES};
 use serde_json::{json, Value};
 
 use super::{json_object, string_field, TicketId};
@@ -27,13 +27,13 @@ async fn require_ticket(
     state: &AppState,
     caller: &HelpdeskCaller,
     ticket_id: &str,
-) -> Result<(), Failure> {
+) -> Result<Ticket, Failure> {
     match state
         .meta
         .ticket(&caller.helpdesk.helpdesk_id, ticket_id)
         .await?
     {
-        Some(_) => Ok(()),
+        Some(t) => Ok(t),
         None => Err(ApiError::NotFound(format!("no ticket {ticket_id} in this helpdesk")).into()),
     }
 }
@@ -44,7 +44,14 @@ pub async fn create_message(
     TicketId(ticket_id): TicketId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    require_ticket(&state, &caller, &ticket_id).await?;
+    let ticket = require_ticket(&state, &caller, &ticket_id).await?;
+    // Feishu's chat of a closed ticket takes no more messages.
+    if CLOSED_STATUSES.contains(&ticket.status) {
+        return Err(bad(format!(
+            "ticket {ticket_id} is closed (status {}): reopen it first (PUT /tickets/{ticket_id} with status 1 or 2)",
+            ticket.status
+        )));
+    }
     let obj = json_object(&body).map_err(bad)?;
     let msg_type = string_field(&obj, "msg_type")
         .and_then(MessageType::parse)

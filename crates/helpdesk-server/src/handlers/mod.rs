@@ -1,4 +1,5 @@
 pub mod events;
+pub mod fields;
 pub mod messages;
 pub mod probes;
 pub mod ticket_images;

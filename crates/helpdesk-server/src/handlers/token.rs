@@ -47,6 +47,7 @@ fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
     crate::metrics::token_issued(match kind {
         TokenKind::Tenant => "tenant",
         TokenKind::App => "app",
+        TokenKind::User => "user",
     });
     state.tokens.load().issue(
         kind,

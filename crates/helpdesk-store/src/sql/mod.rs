@@ -2,7 +2,7 @@
 //!
 //! SQLite and PostgreSQL read the same statements (`$N` parameters,
 //! `ON CONFLICT`, `EXISTS`). Each concern's file (`keys.rs`, `directory.rs`,
-//! `tickets.rs`, `images.rs`, `events.rs`, `transfer.rs`) is plain Rust that
+//! `tickets.rs`, `people.rs`, `fields.rs`, `images.rs`, `events.rs`, `transfer.rs`) is plain Rust that
 //! implements its trait of `crate::repo` for `Meta` over `Db`; it is not a
 //! module of this one: each backend's `mod.rs` declares it as a module of its
 //! own (`#[path = "../sql/keys.rs"] mod keys;`), after defining
@@ -17,7 +17,9 @@
 //!   `for_share!()`, `for_update!()` (PostgreSQL's `FOR SHARE` /
 //!   `FOR UPDATE`; empty on SQLite, whose single writer is all the locking
 //!   the traits' rules need) and `skip_locked!()` (how replicas claim events
-//!   without waiting on each other).
+//!   without waiting on each other); and `strpos!()`, the name of the
+//!   function that finds a string in another (`instr` on SQLite, `strpos`
+//!   on PostgreSQL; both take the haystack first).
 //!
 //! Why this shape: sqlx's executors are generic only behind a dozen
 //! higher-ranked bounds that every function would repeat (a trait cannot

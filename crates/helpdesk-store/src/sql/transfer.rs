@@ -92,10 +92,60 @@ async fn import_one(tx: &mut sqlx::Transaction<'static, Db>, record: &Record) ->
         .bind(&r.file_name)
         .bind(r.deleted_at)
         .bind(r.created_at),
+        Record::User(r) => sqlx::query(
+            "INSERT INTO users (tenant_key, open_id, name, email, avatar_url, department, city,
+                                country, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.tenant_key)
+        .bind(&r.open_id)
+        .bind(&r.name)
+        .bind(&r.email)
+        .bind(&r.avatar_url)
+        .bind(&r.department)
+        .bind(&r.city)
+        .bind(&r.country)
+        .bind(r.created_at),
+        Record::Agent(r) => sqlx::query(
+            "INSERT INTO agents (agent_id, helpdesk_id, disabled_at, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.agent_id)
+        .bind(&r.helpdesk_id)
+        .bind(r.disabled_at)
+        .bind(r.created_at),
+        Record::Field(f) => sqlx::query(
+            "INSERT INTO ticket_customized_fields
+                 (field_id, helpdesk_id, key_name, display_name, position, field_type,
+                  description, visible, editable, required, dropdown_allow_multiple,
+                  dropdown_options, created_by, updated_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&f.field_id)
+        .bind(&f.helpdesk_id)
+        .bind(&f.key_name)
+        .bind(&f.display_name)
+        .bind(&f.position)
+        .bind(&f.field_type)
+        .bind(&f.description)
+        .bind(f.visible)
+        .bind(f.editable)
+        .bind(f.required)
+        .bind(f.dropdown_allow_multiple)
+        .bind(&f.dropdown_options)
+        .bind(&f.created_by)
+        .bind(&f.updated_by)
+        .bind(f.created_at)
+        .bind(f.updated_at),
         Record::Ticket(r) => sqlx::query(
             "INSERT INTO tickets (ticket_id, helpdesk_id, chat_id, guest_open_id, human_service,
-                                  customized_info, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                                  customized_info, status, created_at, updated_at, closed_at,
+                                  closed_by, solved, channel, score, agent_ids, tags, comment,
+                                  field_values, agent_entry_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19)
+             ON CONFLICT DO NOTHING",
         )
         .bind(&r.ticket_id)
         .bind(&r.helpdesk_id)
@@ -105,7 +155,17 @@ async fn import_one(tx: &mut sqlx::Transaction<'static, Db>, record: &Record) ->
         .bind(&r.customized_info)
         .bind(r.status)
         .bind(r.created_at)
-        .bind(r.updated_at),
+        .bind(r.updated_at)
+        .bind(r.closed_at)
+        .bind(&r.closed_by)
+        .bind(r.solved)
+        .bind(r.channel)
+        .bind(r.score)
+        .bind(&r.agent_ids)
+        .bind(&r.tags)
+        .bind(&r.comment)
+        .bind(&r.field_values)
+        .bind(r.agent_entry_at),
         Record::Message(r) => sqlx::query(
             "INSERT INTO messages (id, message_id, ticket_id, message_type, content, image_count,
                                    user_id, user_name, avatar_url, created_at)
@@ -208,6 +268,22 @@ impl TransferRepo for Meta {
                 let sql = "SELECT * FROM helpdesks WHERE helpdesk_id > $1 AND $2 = $2
                            ORDER BY helpdesk_id LIMIT $3";
                 page::<HelpdeskRow>(self, sql, after, limit, Record::Helpdesk).await
+            }
+            RecordKind::Users => {
+                let sql = "SELECT * FROM users WHERE (tenant_key || ' ' || open_id) > $1
+                             AND $2 = $2
+                           ORDER BY (tenant_key || ' ' || open_id) LIMIT $3";
+                page::<User>(self, sql, after, limit, Record::User).await
+            }
+            RecordKind::Agents => {
+                let sql = "SELECT * FROM agents WHERE agent_id > $1 AND $2 = $2
+                           ORDER BY agent_id LIMIT $3";
+                page::<AgentRow>(self, sql, after, limit, Record::Agent).await
+            }
+            RecordKind::TicketCustomizedFields => {
+                let sql = "SELECT * FROM ticket_customized_fields WHERE field_id > $1 AND $2 = $2
+                           ORDER BY field_id LIMIT $3";
+                page::<Field>(self, sql, after, limit, Record::Field).await
             }
             RecordKind::Blobs => {
                 let sql = "SELECT * FROM blobs WHERE sha256 > $1 AND $2 = $2

@@ -25,6 +25,11 @@ macro_rules! for_update {
         ""
     };
 }
+macro_rules! strpos {
+    () => {
+        "instr"
+    };
+}
 macro_rules! skip_locked {
     () => {
         ""
@@ -34,10 +39,14 @@ macro_rules! skip_locked {
 mod directory;
 #[path = "../sql/events.rs"]
 mod events;
+#[path = "../sql/fields.rs"]
+mod fields;
 #[path = "../sql/images.rs"]
 mod images;
 #[path = "../sql/keys.rs"]
 mod keys;
+#[path = "../sql/people.rs"]
+mod people;
 #[path = "../sql/tickets.rs"]
 mod tickets;
 #[path = "../sql/transfer.rs"]
