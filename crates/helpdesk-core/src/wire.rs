@@ -10,7 +10,14 @@ pub mod path {
     /// im/v1 image upload.
     pub const IMAGES: &str = "/open-apis/im/v1/images";
     pub const START_SERVICE: &str = "/open-apis/helpdesk/v1/start_service";
+    pub const TICKETS: &str = "/open-apis/helpdesk/v1/tickets";
     pub const TICKET: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}";
+    pub const ANSWER_USER_QUERY: &str =
+        "/open-apis/helpdesk/v1/tickets/{ticket_id}/answer_user_query";
+    pub const CUSTOMIZED_FIELDS: &str = "/open-apis/helpdesk/v1/customized_fields";
+    pub const TICKET_CUSTOMIZED_FIELDS: &str = "/open-apis/helpdesk/v1/ticket_customized_fields";
+    pub const TICKET_CUSTOMIZED_FIELD: &str =
+        "/open-apis/helpdesk/v1/ticket_customized_fields/{ticket_customized_field_id}";
     pub const TICKET_MESSAGES: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages";
     pub const TICKET_IMAGES: &str = "/open-apis/helpdesk/v1/ticket_images";
     pub const EVENTS_SUBSCRIBE: &str = "/open-apis/helpdesk/v1/events/subscribe";
