@@ -512,7 +512,10 @@ impl<'a> ListTickets<'a> {
 
     /// Every matching ticket, walking the pages as the stream is read, from
     /// [`page`](ListTickets::page) on. It stops after a short page, once
-    /// `total` tickets came, or at the 10,000 Feishu gives at most.
+    /// `total` tickets came, or at the 10,000 Feishu gives at most. Pages
+    /// are fetched as the stream is read: a ticket that changes meanwhile
+    /// (one this loop updates, say) may move pages and be missed or seen
+    /// twice; collect first to change what a filter matched.
     pub fn stream(self) -> impl Stream<Item = Result<Ticket, Error>> + 'a {
         struct Walk<'a> {
             client: &'a Client,
