@@ -23,6 +23,7 @@ mod image;
 mod model;
 mod retry;
 mod ticket_fields;
+mod ticket_model;
 mod tickets;
 mod token;
 
@@ -41,6 +42,7 @@ pub use model::*;
 use retry::Idempotence;
 pub use retry::RetryPolicy;
 pub use ticket_fields::*;
+pub use ticket_model::*;
 pub use tickets::*;
 use token::TokenCache;
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::segment;
 use crate::retry::Idempotence;
-use crate::tickets::{lenient_string, null_default};
+use crate::ticket_model::{lenient_string, null_default};
 use crate::{Auth, Client, Error, TicketUser, UserClient};
 
 /// A field the helpdesk's tickets carry (`TicketCustomizedField`).
