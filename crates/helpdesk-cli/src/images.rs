@@ -13,12 +13,12 @@ use helpdesk_core::wire::code;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Where the API is and who calls it.
+/// Where the API is and who calls it (`images` and `tickets`).
 #[derive(Args, Debug)]
-pub struct Remote {
+pub(crate) struct Remote {
     /// The API's base URL.
     #[arg(long, env = "HELPDESK_BASE_URL", default_value = helpdesk_client::FEISHU_BASE_URL)]
-    base_url: String,
+    pub(crate) base_url: String,
     /// The app's app_id (cli_...).
     #[arg(long, env = "HELPDESK_APP_ID")]
     app_id: String,
@@ -34,7 +34,7 @@ pub struct Remote {
 }
 
 impl Remote {
-    fn client(&self) -> Result<Client> {
+    pub(crate) fn client(&self) -> Result<Client> {
         Ok(Client::builder(&self.app_id, &self.app_secret)
             .base_url(&self.base_url)
             .helpdesk(&self.helpdesk_id, &self.helpdesk_token)
@@ -79,7 +79,7 @@ pub enum ImagesCommand {
 }
 
 /// The errors a person can act on, in one line with what to do.
-fn explain(e: Error, base_url: &str) -> anyhow::Error {
+pub(crate) fn explain(e: Error, base_url: &str) -> anyhow::Error {
     match &e {
         Error::Api(api)
             if matches!(

@@ -8,6 +8,7 @@ mod metrics;
 mod migrate;
 mod serve;
 mod settings;
+mod tickets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: images::ImagesCommand,
     },
+    /// List, show and update tickets on Feishu or a helpdesk server.
+    Tickets {
+        #[command(subcommand)]
+        command: tickets::TicketsCommand,
+    },
     /// Copy every tenant, app, helpdesk, ticket, message, image and signing
     /// key from the backends the storage flags name to others, verifying each
     /// image's SHA-256. Interrupted, it finishes when run again.
@@ -129,6 +135,10 @@ fn main() -> ExitCode {
             Command::Images { command } => {
                 logging::init_for_tools();
                 images::run(command).await
+            }
+            Command::Tickets { command } => {
+                logging::init_for_tools();
+                tickets::run(command).await
             }
             Command::Migrate { storage, args } => {
                 logging::init_for_tools();
@@ -202,7 +212,7 @@ mod tests {
                 "{name}"
             );
         }
-        for name in ["images", "completions"] {
+        for name in ["images", "tickets", "completions"] {
             let sub = cli.find_subcommand(name).unwrap();
             let mut all = Vec::new();
             args(sub, name, &mut all);

@@ -214,7 +214,7 @@ impl Client {
 }
 
 /// A path segment, percent-encoded so that an id can never change the path.
-fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

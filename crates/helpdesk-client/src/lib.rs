@@ -17,10 +17,14 @@
 #![deny(missing_docs)]
 
 mod api;
+mod envelope;
 mod error;
 mod image;
 mod model;
 mod retry;
+mod ticket_fields;
+mod ticket_model;
+mod tickets;
 mod token;
 
 use std::sync::Arc;
@@ -31,11 +35,15 @@ use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use envelope::{api_error, envelope, log_id};
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
 pub use image::TicketImage;
 pub use model::*;
 use retry::Idempotence;
 pub use retry::RetryPolicy;
+pub use ticket_fields::*;
+pub use ticket_model::*;
+pub use tickets::*;
 use token::TokenCache;
 
 /// Feishu's own base URL, the default.
@@ -124,6 +132,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
+        let helpdesk_id = self.helpdesk.as_ref().map(|(id, _)| id.clone());
         let helpdesk_header = self
             .helpdesk
             .map(|(id, token)| helpdesk_core::auth::encode_helpdesk_credential(&id, &token));
@@ -133,6 +142,7 @@ impl ClientBuilder {
                 base_url: self.base_url,
                 app_id: self.app_id,
                 app_secret: self.app_secret,
+                helpdesk_id,
                 helpdesk_header,
                 timeout: self.timeout,
                 retry: self.retry,
@@ -154,6 +164,7 @@ struct Inner {
     base_url: String,
     app_id: String,
     app_secret: String,
+    helpdesk_id: Option<String>,
     helpdesk_header: Option<String>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
@@ -200,11 +211,13 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-/// How a request is authorised.
+/// How a request is authorised: the tenant token, with the helpdesk
+/// credential or without, or a user's token with it (see `tickets`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Auth {
+enum Auth<'a> {
     Tenant,
     Helpdesk,
+    User(&'a str),
 }
 
 /// What one try of a request came to.
@@ -217,71 +230,6 @@ enum Outcome {
         /// How long the server asked the client to wait, if it said.
         wait: Option<Duration>,
     },
-}
-
-fn log_id(resp: &Response) -> Option<String> {
-    [header::LOG_ID, header::REQUEST_ID]
-        .iter()
-        .find_map(|h| resp.headers().get(*h))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// Reads an error answer into an [`Error`].
-async fn api_error(resp: Response) -> Error {
-    let status = resp.status().as_u16();
-    let header_log_id = log_id(&resp);
-    let body: Option<Value> = resp.json().await.ok();
-    match body
-        .as_ref()
-        .and_then(|b| Some((b.get("code")?.as_i64()?, b)))
-    {
-        Some((code, body)) => Error::Api(ApiError {
-            status,
-            code,
-            msg: body
-                .get("msg")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            log_id: header_log_id.or_else(|| {
-                body.pointer("/error/log_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            }),
-        }),
-        None => Error::Protocol {
-            status,
-            log_id: header_log_id,
-            detail: "the error body is not Feishu's JSON".into(),
-        },
-    }
-}
-
-/// Reads a 2xx JSON answer: its status, log id and body, or the API error
-/// its non-zero `code` stands for (the token endpoints answer errors with
-/// HTTP 200).
-async fn envelope(resp: Response) -> Result<(u16, Option<String>, Value), Error> {
-    let status = resp.status().as_u16();
-    let log_id = log_id(&resp);
-    let body: Value = resp.json().await.map_err(|e| Error::Protocol {
-        status,
-        log_id: log_id.clone(),
-        detail: format!("the body is not JSON: {e}"),
-    })?;
-    match body.get("code").and_then(Value::as_i64) {
-        Some(0) => Ok((status, log_id, body)),
-        code => Err(Error::Api(ApiError {
-            status,
-            code: code.unwrap_or(-1),
-            msg: body
-                .get("msg")
-                .and_then(Value::as_str)
-                .unwrap_or("no code in the answer")
-                .to_string(),
-            log_id,
-        })),
-    }
 }
 
 impl Client {
@@ -416,23 +364,28 @@ impl Client {
     async fn execute(
         &self,
         path: &str,
-        auth: Auth,
+        auth: Auth<'_>,
         idem: Idempotence,
         build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
     ) -> Result<Response, Error> {
         let url = self.url(path);
         let helpdesk =
             match (auth, &self.inner.helpdesk_header) {
-                (Auth::Helpdesk, Some(h)) => Some(h.clone()),
-                (Auth::Helpdesk, None) => return Err(Error::Config(
+                (Auth::Tenant, _) => None,
+                (_, Some(h)) => Some(h.clone()),
+                (_, None) => return Err(Error::Config(
                     "this call needs a helpdesk: set it with ClientBuilder::helpdesk(id, token)"
                         .into(),
                 )),
-                (Auth::Tenant, _) => None,
             };
-        let mut token_renewed = false;
+        // A user's token is the caller's to renew: a refusal ends the call.
+        let mut token_renewed = matches!(auth, Auth::User(_));
         loop {
-            let token = self.tenant_access_token().await?;
+            let token = match auth {
+                Auth::User("") => return Err(Error::Config("a user access token is empty".into())),
+                Auth::User(token) => token.to_string(),
+                _ => self.tenant_access_token().await?,
+            };
             let make = || {
                 let req = build(&self.inner.http, &url).bearer_auth(&token);
                 match &helpdesk {
@@ -456,7 +409,7 @@ impl Client {
     async fn call<T: DeserializeOwned>(
         &self,
         path: &str,
-        auth: Auth,
+        auth: Auth<'_>,
         idem: Idempotence,
         build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
     ) -> Result<T, Error> {

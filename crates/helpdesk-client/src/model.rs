@@ -72,44 +72,6 @@ pub struct ListMessages {
     pub page_size: Option<u32>,
 }
 
-/// A person on a ticket.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct TicketUser {
-    /// The user's id (open_id).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// The user's name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The user's avatar.
-    #[serde(default)]
-    pub avatar_url: Option<String>,
-}
-
-/// A ticket, as `ticket.get` returns it (the fields this client models).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Ticket {
-    /// The ticket's id.
-    pub ticket_id: String,
-    /// The helpdesk it belongs to.
-    #[serde(default)]
-    pub helpdesk_id: Option<String>,
-    /// The customer.
-    #[serde(default)]
-    pub guest: Option<TicketUser>,
-    /// Feishu's status number.
-    #[serde(default)]
-    pub status: Option<i64>,
-    /// Seconds since the Unix epoch.
-    #[serde(default)]
-    pub created_at: Option<i64>,
-    /// Seconds since the Unix epoch.
-    #[serde(default)]
-    pub updated_at: Option<i64>,
-}
-
 /// What `start_service` opens a ticket with.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StartService {
