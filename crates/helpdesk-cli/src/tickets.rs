@@ -13,9 +13,8 @@ use helpdesk_core::wire::code;
 
 use crate::images::{explain, Remote};
 
-/// Feishu's codes for a user access token it refuses: invalid, expired
-/// (its platform's, beside the tenant token's 99991661 and 99991663).
-const USER_TOKEN_INVALID: i64 = 99991668;
+/// Feishu's code for an expired user access token (this server answers
+/// `code::INVALID_USER_TOKEN` for every refused one).
 const USER_TOKEN_EXPIRED: i64 = 99991677;
 
 #[derive(Subcommand)]
@@ -341,11 +340,11 @@ pub async fn run(command: TicketsCommand) -> Result<()> {
                             api.code,
                             code::MISSING_TOKEN
                                 | code::INVALID_TOKEN
-                                | USER_TOKEN_INVALID
+                                | code::INVALID_USER_TOKEN
                                 | USER_TOKEN_EXPIRED
                         ) =>
                     {
-                        anyhow!("the user access token was refused ({e}): get a fresh one for an agent of this helpdesk (u-..., by Feishu's OAuth) and set HELPDESK_USER_ACCESS_TOKEN")
+                        anyhow!("the user access token was refused ({e}): get a fresh one for an agent of this helpdesk (u-..., from Feishu's OAuth, or `helpdesk admin agent token` on a helpdesk server) and set HELPDESK_USER_ACCESS_TOKEN")
                     }
                     _ => explain_ticket(e, &remote, Some(&ticket)),
                 })?;

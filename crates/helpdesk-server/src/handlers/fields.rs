@@ -253,11 +253,9 @@ pub async fn create_field(
         StoreError::Invalid(d) => bad(d),
         e => e.into(),
     })?;
-    // The SDKs model no data for create; the id is there for callers that
-    // read it (the list and get return it too).
-    Ok(success(
-        json!({"ticket_customized_field_id": field.field_id}),
-    ))
+    // The SDKs model no data for create; the field is there for callers
+    // that read it (its id above all), as get returns it.
+    Ok(success(field_json(&field)))
 }
 
 pub async fn get_field(
