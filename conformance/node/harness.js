@@ -101,6 +101,7 @@ function provision(server) {
   const party = (t, extra = []) => {
     const app = server.admin('app', 'create', '--tenant', t.key, '--name', 'conformance', ...extra);
     return {
+      tenantKey: t.key,
       appId: app.app_id,
       appSecret: app.app_secret,
       helpDeskId: t.helpdesk.helpdesk_id,
@@ -115,10 +116,76 @@ function provision(server) {
   };
 }
 
+/** A tenant of its own with a helpdesk and a custom app: for a test that
+ *  counts what a helpdesk holds, or that revokes an app's tokens. */
+function freshParty(server, name) {
+  const tenantKey = server.admin('tenant', 'create', '--name', name).tenant_key;
+  const helpdesk = server.admin('helpdesk', 'create', '--tenant', tenantKey, '--name', name);
+  return { tenantKey, ...appOf(server, { tenantKey, helpDeskId: helpdesk.helpdesk_id, helpDeskToken: helpdesk.helpdesk_token }) };
+}
+
+/** Another custom app of `party`'s tenant, over the same helpdesk. */
+function appOf(server, party) {
+  const app = server.admin('app', 'create', '--tenant', party.tenantKey, '--name', 'conformance');
+  return { ...party, appId: app.app_id, appSecret: app.app_secret };
+}
+
+/** An agent of `party`'s helpdesk and its user access token for `party`'s app. */
+function agentOf(server, party, name) {
+  const agent = server.admin('agent', 'create', '--helpdesk', party.helpDeskId, '--name', name);
+  return { id: agent.agent_id, name, token: agentToken(server, agent.agent_id, party) };
+}
+
+/** A new user access token of agent `agentId` for `party`'s app. */
+function agentToken(server, agentId, party) {
+  return server.admin('agent', 'token', '--agent', agentId, '--app', party.appId).user_access_token;
+}
+
+/** The SDK's options for a call as the agent holding `userToken`, with the
+ *  helpdesk credential too: `lark.withAll` would drop one of them (lodash
+ *  merge loses Symbol keys). */
+function asAgent(userToken) {
+  return { lark: { ...lark.withUserAccessToken(userToken).lark, ...lark.withHelpDeskCredential().lark } };
+}
+
+/** What the server answered to a call the SDK threw on: {status, body}
+ *  (the JSON body, read from a stream if the method downloads). */
+async function rejection(promise) {
+  let error;
+  try {
+    await promise;
+  } catch (e) {
+    error = e;
+  }
+  if (!error || !error.response) throw new Error(`the call did not fail with an HTTP answer: ${error || 'it succeeded'}`);
+  const raw = error.response.data;
+  const body = typeof raw?.pipe === 'function' ? JSON.parse((await readAll(raw)).toString('utf8')) : raw;
+  return { status: error.response.status, body };
+}
+
+/** The `hint` of an error body (`error.details[{key: "hint"}]`). */
+function hintOf(body) {
+  return (body.error?.details || []).find((d) => d.key === 'hint')?.value;
+}
+
 async function readAll(stream) {
   const chunks = [];
   for await (const c of stream) chunks.push(c);
   return Buffer.concat(chunks);
 }
 
-module.exports = { Server, provision, readAll, DEMO_IMAGES, LOG_ID, QUIET };
+module.exports = {
+  Server,
+  provision,
+  freshParty,
+  appOf,
+  agentOf,
+  agentToken,
+  asAgent,
+  rejection,
+  hintOf,
+  readAll,
+  DEMO_IMAGES,
+  LOG_ID,
+  QUIET,
+};

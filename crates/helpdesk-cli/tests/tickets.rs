@@ -80,10 +80,12 @@ async fn the_sdk_streams_every_page_and_an_agent_closes_a_ticket_the_cli_then_sh
     let user_token = s(&token["user_access_token"]).to_string();
     assert_eq!(token["expires_in"], 7200);
     let target = &opened[7];
-    let mut update = TicketUpdate::default();
-    update.status = Some(50);
-    update.tag_names = Some(vec!["refund".into()]);
-    update.comment = Some("refunded".into());
+    let update = TicketUpdate {
+        status: Some(50),
+        tag_names: Some(vec!["refund".into()]),
+        comment: Some("refunded".into()),
+        ..Default::default()
+    };
     c.as_user(&user_token)
         .update_ticket(target, &update)
         .await
