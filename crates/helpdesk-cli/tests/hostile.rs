@@ -410,6 +410,10 @@ fn classify(
         // Headers beyond the 1 MiB buffer: hyper's own answer.
         return Ok("431 headers too large".into());
     }
+    if status == 414 && body.is_empty() {
+        // A request line beyond hyper's limit (64 KiB): its own answer.
+        return Ok("414 URI too long".into());
+    }
     if (status == 200 || status == 304) && (ctype.starts_with("image/") || req.method == "HEAD") {
         return Ok(format!("{status} image"));
     }
