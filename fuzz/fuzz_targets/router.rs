@@ -120,6 +120,7 @@ fn world() -> &'static World {
                 )
                 .token;
             let field = helpdesk_store::Field {
+                seq: 0,
                 field_id: helpdesk_core::ids::field_id(),
                 helpdesk_id: helpdesk.helpdesk.helpdesk_id.clone(),
                 key_name: "level".into(),

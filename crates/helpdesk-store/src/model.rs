@@ -246,6 +246,9 @@ pub struct Agent {
 /// A helpdesk's ticket field (`ticket_customized_field`). Times in ms.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Field {
+    /// Creation order; made by the store (0 before), not copied by
+    /// `migrate` (the destination numbers its own, in the same order).
+    pub seq: i64,
     pub field_id: String,
     pub helpdesk_id: String,
     pub key_name: String,

@@ -216,6 +216,8 @@ pub struct EventRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRow {
+    /// Creation order; not copied (as `MessageRow::seq`).
+    pub seq: i64,
     pub agent_id: String,
     pub helpdesk_id: String,
     pub disabled_at: Option<i64>,
@@ -258,8 +260,14 @@ impl Record {
             Record::App(r) => key(&r.app_id),
             Record::Helpdesk(r) => key(&r.helpdesk_id),
             Record::User(r) => key(&format!("{} {}", r.tenant_key, r.open_id)),
-            Record::Agent(r) => key(&r.agent_id),
-            Record::Field(r) => key(&r.field_id),
+            Record::Agent(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
+            Record::Field(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
             Record::Blob(r) => key(&r.sha256),
             Record::Image(r) => key(&r.image_key),
             Record::Ticket(r) => key(&r.ticket_id),

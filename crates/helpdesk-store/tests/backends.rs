@@ -413,6 +413,14 @@ fn comparable(rows: Vec<helpdesk_store::Record>) -> String {
                 e.seq = 0;
                 format!("{e:?}")
             }
+            helpdesk_store::Record::Agent(mut a) => {
+                a.seq = 0;
+                format!("{a:?}")
+            }
+            helpdesk_store::Record::Field(mut f) => {
+                f.seq = 0;
+                format!("{f:?}")
+            }
             r => format!("{r:?}"),
         })
         .collect::<Vec<_>>()
@@ -479,6 +487,7 @@ async fn export_then_import_copies_every_table_between_backends() {
 
 fn field(helpdesk_id: &str, key: &str, at: i64) -> helpdesk_store::Field {
     helpdesk_store::Field {
+        seq: 0,
         field_id: helpdesk_core::ids::field_id(),
         helpdesk_id: helpdesk_id.into(),
         key_name: key.into(),

@@ -232,6 +232,7 @@ pub async fn create_field(
     }
     let now = helpdesk_store::now_ms();
     let field = Field {
+        seq: 0,
         field_id: ids::field_id(),
         helpdesk_id: helpdesk.helpdesk_id.clone(),
         key_name,

@@ -435,6 +435,18 @@ pub async fn update_ticket(
         Some(Value::Array(_)) => {}
         Some(_) => return Err(bad("`customized_fields` is an array of {id, value}")),
     }
+    let nothing = change.status.is_none()
+        && change.tags.is_none()
+        && change.comment.is_none()
+        && change.values.is_empty()
+        && change.ticket_type.is_none()
+        && change.solved.is_none()
+        && change.channel.is_none();
+    if nothing {
+        return Err(bad(
+            "nothing to change: give at least one of status, tag_names, comment, customized_fields, ticket_type, solved, channel",
+        ));
+    }
     state
         .meta
         .update_ticket(helpdesk_id, &ticket_id, &caller.agent.agent_id, &change)

@@ -15,14 +15,16 @@ CREATE TABLE users (
 );
 
 -- An agent is a user of the helpdesk's tenant who serves in it; its id is
--- the user's open_id. A disabled agent's user tokens are refused.
+-- the user's open_id. A disabled agent's user tokens are refused. `seq`
+-- is creation order ("the first enabled agent" takes new tickets).
 CREATE TABLE agents (
-    agent_id     TEXT PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id     TEXT NOT NULL UNIQUE,
     helpdesk_id  TEXT NOT NULL REFERENCES helpdesks (helpdesk_id),
     disabled_at  INTEGER,
     created_at   INTEGER NOT NULL
 );
-CREATE INDEX agents_helpdesk ON agents (helpdesk_id, created_at);
+CREATE INDEX agents_helpdesk ON agents (helpdesk_id, seq);
 
 -- What a ticket's life adds. Times in seconds like the rest of the row;
 -- the lists are JSON arrays of strings (open_ids, tag names), found with
@@ -38,14 +40,18 @@ ALTER TABLE tickets ADD COLUMN comment TEXT;
 ALTER TABLE tickets ADD COLUMN field_values TEXT NOT NULL DEFAULT '[]';
 -- When the first agent took it (0: no agent yet).
 ALTER TABLE tickets ADD COLUMN agent_entry_at INTEGER NOT NULL DEFAULT 0;
--- The list, newest first, by status and creation or update time.
-CREATE INDEX tickets_helpdesk_status_created ON tickets (helpdesk_id, status, created_at);
-CREATE INDEX tickets_helpdesk_created ON tickets (helpdesk_id, created_at);
+-- The list, newest first: each in the list's order (created_at, then
+-- ticket_id), so that a page reads only its rows; by status, the list reads
+-- one ordered range per status and merges them (see sql/tickets.rs).
+CREATE INDEX tickets_helpdesk_status_created ON tickets (helpdesk_id, status, created_at, ticket_id);
+CREATE INDEX tickets_helpdesk_created ON tickets (helpdesk_id, created_at, ticket_id);
 CREATE INDEX tickets_helpdesk_updated ON tickets (helpdesk_id, updated_at);
 
--- A helpdesk's ticket fields. Times in milliseconds (the API's strings).
+-- A helpdesk's ticket fields, in creation order (`seq`). Times in
+-- milliseconds (the API's strings).
 CREATE TABLE ticket_customized_fields (
-    field_id                 TEXT PRIMARY KEY,
+    seq                      INTEGER PRIMARY KEY AUTOINCREMENT,
+    field_id                 TEXT NOT NULL UNIQUE,
     helpdesk_id              TEXT NOT NULL REFERENCES helpdesks (helpdesk_id),
     key_name                 TEXT NOT NULL,
     display_name             TEXT NOT NULL,
@@ -63,4 +69,4 @@ CREATE TABLE ticket_customized_fields (
     updated_at               INTEGER NOT NULL,
     UNIQUE (helpdesk_id, key_name)
 );
-CREATE INDEX ticket_customized_fields_helpdesk ON ticket_customized_fields (helpdesk_id, created_at, field_id);
+CREATE INDEX ticket_customized_fields_helpdesk ON ticket_customized_fields (helpdesk_id, seq);

@@ -80,8 +80,7 @@ impl FieldRepo for Meta {
 
     async fn fields(&self, helpdesk_id: &str) -> Result<Vec<Field>> {
         Ok(sqlx::query_as(
-            "SELECT * FROM ticket_customized_fields WHERE helpdesk_id = $1
-             ORDER BY created_at, field_id",
+            "SELECT * FROM ticket_customized_fields WHERE helpdesk_id = $1 ORDER BY seq",
         )
         .bind(id(helpdesk_id))
         .fetch_all(&self.pool)

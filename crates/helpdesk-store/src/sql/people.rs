@@ -149,7 +149,7 @@ impl PeopleRepo for Meta {
 
     async fn agents(&self, helpdesk_id: &str) -> Result<Vec<Agent>> {
         let rows: Vec<AgentRow> = sqlx::query_as(&format!(
-            "{AGENT_COLUMNS} WHERE g.helpdesk_id = $1 ORDER BY g.created_at, g.agent_id"
+            "{AGENT_COLUMNS} WHERE g.helpdesk_id = $1 ORDER BY g.seq"
         ))
         .bind(id(helpdesk_id))
         .fetch_all(&self.pool)

@@ -114,9 +114,39 @@ impl TicketRepo for Meta {
                 total: total as u64,
             });
         }
-        let mut page = sqlx::QueryBuilder::<Db>::new("SELECT t.* FROM tickets t WHERE ");
-        push_filters(&mut page, tenant_key, helpdesk_id, query);
-        page.push(" ORDER BY t.created_at DESC, t.ticket_id DESC LIMIT ")
+        // Newest first, reading only what the page needs: without statuses,
+        // one range of the (helpdesk, created_at, ticket_id) index; with
+        // them, one range per status of the (helpdesk, status, created_at,
+        // ticket_id) index, each cut at offset + limit, merged. So a page
+        // costs the same over a thousand tickets or a million (an `IN` would
+        // sort every match first).
+        let mut statuses = query.statuses.clone();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let per_status: Vec<TicketQuery> = statuses
+            .iter()
+            .map(|s| TicketQuery {
+                statuses: vec![*s],
+                ..query.clone()
+            })
+            .collect();
+        let mut page = sqlx::QueryBuilder::<Db>::new("SELECT * FROM (");
+        let parts: Vec<&TicketQuery> = if per_status.is_empty() {
+            vec![query]
+        } else {
+            per_status.iter().collect()
+        };
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                page.push(" UNION ALL ");
+            }
+            page.push("SELECT * FROM (SELECT t.* FROM tickets t WHERE ");
+            push_filters(&mut page, tenant_key, helpdesk_id, part);
+            page.push(" ORDER BY t.created_at DESC, t.ticket_id DESC LIMIT ")
+                .push_bind((query.offset + limit) as i64)
+                .push(format!(") s{i}"));
+        }
+        page.push(") u ORDER BY created_at DESC, ticket_id DESC LIMIT ")
             .push_bind(limit as i64)
             .push(" OFFSET ")
             .push_bind(query.offset as i64);

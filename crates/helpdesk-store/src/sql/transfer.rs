@@ -276,13 +276,12 @@ impl TransferRepo for Meta {
                 page::<User>(self, sql, after, limit, Record::User).await
             }
             RecordKind::Agents => {
-                let sql = "SELECT * FROM agents WHERE agent_id > $1 AND $2 = $2
-                           ORDER BY agent_id LIMIT $3";
+                let sql = "SELECT * FROM agents WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
                 page::<AgentRow>(self, sql, after, limit, Record::Agent).await
             }
             RecordKind::TicketCustomizedFields => {
-                let sql = "SELECT * FROM ticket_customized_fields WHERE field_id > $1 AND $2 = $2
-                           ORDER BY field_id LIMIT $3";
+                let sql = "SELECT * FROM ticket_customized_fields WHERE $1 = $1 AND seq > $2
+                           ORDER BY seq LIMIT $3";
                 page::<Field>(self, sql, after, limit, Record::Field).await
             }
             RecordKind::Blobs => {
