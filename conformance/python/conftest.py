@@ -55,6 +55,23 @@ class Server:
         )
         return json.loads(out.stdout)
 
+    def new_party(self, name: str) -> "Party":
+        """A tenant of its own with one helpdesk and one custom app, for tests
+        that count what a helpdesk holds."""
+        key = self.admin("tenant", "create", "--name", name)["tenant_key"]
+        return Party(self, key, self.admin("helpdesk", "create", "--tenant", key, "--name", name))
+
+    def agent(self, party: "Party", name: str) -> dict:
+        """An agent of the party's helpdesk with a user access token for the
+        party's app: {"agent_id", "name", "user_access_token", ...}."""
+        agent = self.admin("agent", "create", "--helpdesk", party.helpdesk_id, "--name", name)
+        token = self.admin("agent", "token", "--agent", agent["agent_id"], "--app", party.app_id)
+        return {**agent, "user_access_token": token["user_access_token"]}
+
+    def user(self, party: "Party", name: str) -> str:
+        """A user of the party's tenant (a guest to be), by open_id."""
+        return self.admin("user", "create", "--tenant", party.tenant_key, "--name", name)["open_id"]
+
     def token_requests(self) -> int:
         """How many token requests the server has logged so far."""
         with open(self.log_path) as f:
