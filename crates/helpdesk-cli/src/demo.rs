@@ -127,13 +127,14 @@ async fn create(stores: &Stores) -> Result<DemoFile> {
     };
     let upload = |(name, bytes): (&'static str, &'static [u8])| {
         let tenant_key = tenant.tenant_key.clone();
+        let app_id = app.app.app_id.clone();
         async move {
             helpdesk_store::ingest(
                 stores.meta.as_ref(),
                 stores.blobs.as_ref(),
                 &stores.tmp_dir,
                 limits,
-                &tenant_key,
+                (&tenant_key, &app_id),
                 Some(name),
                 once(bytes),
             )

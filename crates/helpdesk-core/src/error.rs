@@ -49,9 +49,17 @@ pub enum ApiError {
     /// 155000: something failed on our side; the log id is the handle.
     #[error("internal error")]
     Internal,
-    /// 234001: upload without `image_type` or `image`, or a bad `image_type`.
+    /// 234001: upload without `image_type` or `image`, or a bad
+    /// `image_type`; an image get of a key that names no image of the
+    /// tenant.
     #[error("upload invalid param: {0}")]
     UploadInvalidParam(String),
+    /// 234005 (im image get): the image was deleted.
+    #[error("im image deleted")]
+    ImImageDeleted,
+    /// 234008 (im image get): another app of the tenant uploaded it.
+    #[error("not the image's sender")]
+    ImNotSender,
     /// 234006: the image is larger than the limit (bytes).
     #[error("image too large (limit {0} bytes)")]
     UploadTooLarge(u64),
@@ -86,6 +94,8 @@ impl ApiError {
             ApiError::Internal => code::INTERNAL,
             ApiError::UploadInvalidParam(_) => code::UPLOAD_INVALID_PARAM,
             ApiError::UploadTooLarge(_) => code::UPLOAD_TOO_LARGE,
+            ApiError::ImImageDeleted => code::IM_IMAGE_DELETED,
+            ApiError::ImNotSender => code::IM_NOT_SENDER,
             ApiError::UploadEmpty => code::UPLOAD_EMPTY,
             ApiError::UploadUnsupported => code::UPLOAD_UNSUPPORTED,
             ApiError::RateLimited { .. } => code::RATE_LIMITED,
@@ -108,6 +118,8 @@ impl ApiError {
             ApiError::ImageDeleted => 401,
             ApiError::Internal => 500,
             ApiError::UploadInvalidParam(_)
+            | ApiError::ImImageDeleted
+            | ApiError::ImNotSender
             | ApiError::UploadTooLarge(_)
             | ApiError::UploadEmpty
             | ApiError::UploadUnsupported => 400,
@@ -147,6 +159,8 @@ impl ApiError {
             ApiError::Internal => "Internal error".into(),
             ApiError::UploadInvalidParam(_) => "invalid param".into(),
             ApiError::UploadTooLarge(_) => "file size exceed the max value".into(),
+            ApiError::ImImageDeleted => "The image has been deleted.".into(),
+            ApiError::ImNotSender => "The app is not the resource sender.".into(),
             ApiError::UploadEmpty => "file is empty".into(),
             ApiError::UploadUnsupported => "image type not supported".into(),
             ApiError::RateLimited { .. } => "request trigger frequency limit".into(),
@@ -186,6 +200,10 @@ impl ApiError {
                 "retry later; if it persists, give the log id to the server's operator".into()
             }
             ApiError::UploadTooLarge(limit) => format!("upload an image of at most {limit} bytes"),
+            ApiError::ImImageDeleted => "the image was deleted; it cannot be fetched again".into(),
+            ApiError::ImNotSender => {
+                "an app gets only the images it uploaded itself: fetch it with the app that uploaded it".into()
+            }
             ApiError::UploadEmpty => "the `image` part has no bytes".into(),
             ApiError::UploadUnsupported => {
                 "upload a PNG, JPEG, GIF, WEBP, BMP, TIFF or ICO image".into()

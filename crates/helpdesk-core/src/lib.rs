@@ -14,6 +14,7 @@ pub mod events;
 pub mod ids;
 pub mod image_type;
 pub mod scope;
+pub mod search;
 pub mod wire;
 
 pub use error::ApiError;

@@ -16,6 +16,15 @@ pub mod path {
         "/open-apis/helpdesk/v1/tickets/{ticket_id}/answer_user_query";
     pub const CUSTOMIZED_FIELDS: &str = "/open-apis/helpdesk/v1/customized_fields";
     pub const TICKET_CUSTOMIZED_FIELDS: &str = "/open-apis/helpdesk/v1/ticket_customized_fields";
+    /// im/v1 image get.
+    pub const IMAGE: &str = "/open-apis/im/v1/images/{image_key}";
+    pub const CATEGORIES: &str = "/open-apis/helpdesk/v1/categories";
+    pub const CATEGORY: &str = "/open-apis/helpdesk/v1/categories/{id}";
+    pub const FAQS: &str = "/open-apis/helpdesk/v1/faqs";
+    pub const FAQ: &str = "/open-apis/helpdesk/v1/faqs/{id}";
+    pub const FAQ_SEARCH: &str = "/open-apis/helpdesk/v1/faqs/search";
+    pub const FAQ_IMAGE: &str = "/open-apis/helpdesk/v1/faqs/{id}/image/{image_key}";
+    pub const BOT_MESSAGE: &str = "/open-apis/helpdesk/v1/message";
     pub const TICKET_CUSTOMIZED_FIELD: &str =
         "/open-apis/helpdesk/v1/ticket_customized_fields/{ticket_customized_field_id}";
     pub const TICKET_MESSAGES: &str = "/open-apis/helpdesk/v1/tickets/{ticket_id}/messages";
@@ -68,6 +77,10 @@ pub mod code {
     pub const INTERNAL: i64 = 155000;
     /// Upload without `image_type` or `image`, or a bad `image_type`.
     pub const UPLOAD_INVALID_PARAM: i64 = 234001;
+    /// im image get: the image was deleted.
+    pub const IM_IMAGE_DELETED: i64 = 234005;
+    /// im image get: the calling app did not upload the image.
+    pub const IM_NOT_SENDER: i64 = 234008;
     /// The image is larger than the limit.
     pub const UPLOAD_TOO_LARGE: i64 = 234006;
     /// The uploaded file is empty.

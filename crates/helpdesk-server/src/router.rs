@@ -2,23 +2,35 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use helpdesk_core::wire::path::{
-    ANSWER_USER_QUERY, APP_ACCESS_TOKEN, CUSTOMIZED_FIELDS, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE,
-    IMAGES, START_SERVICE, TENANT_ACCESS_TOKEN, TICKET, TICKETS, TICKET_CUSTOMIZED_FIELD,
+    ANSWER_USER_QUERY, APP_ACCESS_TOKEN, BOT_MESSAGE, CATEGORIES, CATEGORY, CUSTOMIZED_FIELDS,
+    EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, FAQ, FAQS, FAQ_IMAGE, FAQ_SEARCH, IMAGE, IMAGES,
+    START_SERVICE, TENANT_ACCESS_TOKEN, TICKET, TICKETS, TICKET_CUSTOMIZED_FIELD,
     TICKET_CUSTOMIZED_FIELDS, TICKET_IMAGES, TICKET_MESSAGES,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{events, fields, messages, probes, ticket_images, tickets, token, upload};
+use crate::handlers::{
+    bot_message, events, faqs, fields, im_images, messages, probes, ticket_images, tickets, token,
+    upload,
+};
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
 
 const HEALTHZ: &str = "/healthz";
 const READYZ: &str = "/readyz";
 /// Every route, so that a matched path becomes a `&'static str` label.
-const ROUTES: [&str; 16] = [
+const ROUTES: [&str; 24] = [
     TENANT_ACCESS_TOKEN,
     APP_ACCESS_TOKEN,
     IMAGES,
+    IMAGE,
+    CATEGORIES,
+    CATEGORY,
+    FAQS,
+    FAQ,
+    FAQ_SEARCH,
+    FAQ_IMAGE,
+    BOT_MESSAGE,
     START_SERVICE,
     TICKETS,
     TICKET,
@@ -65,6 +77,27 @@ pub fn router(state: AppState) -> Router {
             IMAGES,
             post(upload::upload_image).layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route(IMAGE, get(im_images::im_image))
+        .route(
+            CATEGORIES,
+            get(faqs::list_categories).post(faqs::create_category),
+        )
+        .route(
+            CATEGORY,
+            get(faqs::get_category)
+                .patch(faqs::patch_category)
+                .delete(faqs::delete_category),
+        )
+        .route(FAQS, get(faqs::list_faqs).post(faqs::create_faq))
+        .route(FAQ_SEARCH, get(faqs::search_faqs))
+        .route(
+            FAQ,
+            get(faqs::get_faq)
+                .patch(faqs::patch_faq)
+                .delete(faqs::delete_faq),
+        )
+        .route(FAQ_IMAGE, get(faqs::faq_image))
+        .route(BOT_MESSAGE, post(bot_message::bot_message))
         .route(START_SERVICE, post(tickets::start_service))
         .route(TICKETS, get(tickets::list_tickets))
         .route(TICKET, get(tickets::get_ticket).put(tickets::update_ticket))

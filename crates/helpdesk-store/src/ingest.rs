@@ -133,19 +133,22 @@ where
 
 impl Spooled {
     /// Writes the blob (once per content), makes it durable, then records the
-    /// image for `tenant_key`.
+    /// image as `app_id`'s of `tenant_key`.
     pub async fn commit(
         self,
         images: &dyn ImageRepo,
         blobs: &dyn BlobStore,
         tenant_key: &str,
+        app_id: &str,
     ) -> Result<Image, IngestError> {
         let blob = &self.blob;
         if !blobs.exists(&blob.sha256).await? {
             blobs.put_file(&blob.sha256, &self.spool.0).await?;
         }
         let file_name = upload_file_name(self.client_name.as_deref(), blob.image_type.extension());
-        let image = images.add_image(tenant_key, blob, &file_name).await?;
+        let image = images
+            .add_image(tenant_key, app_id, blob, &file_name)
+            .await?;
         // A cleanup of the same bytes may have removed the object between our
         // check and our commit. It removes objects only under a claim that our
         // commit waited for (see `ImageRepo`), so looking again after
@@ -163,7 +166,7 @@ pub async fn ingest<S, E>(
     blobs: &dyn BlobStore,
     tmp_dir: &Path,
     limits: IngestLimits,
-    tenant_key: &str,
+    (tenant_key, app_id): (&str, &str),
     client_name: Option<&str>,
     body: S,
 ) -> Result<Image, IngestError>
@@ -173,7 +176,7 @@ where
 {
     spool(tmp_dir, limits, client_name.map(str::to_string), body)
         .await?
-        .commit(images, blobs, tenant_key)
+        .commit(images, blobs, tenant_key, app_id)
         .await
 }
 

@@ -43,8 +43,8 @@ pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    BlobClaim, DirectoryRepo, EventRepo, FieldRepo, ImageRepo, KeyRepo, MetadataStore, PeopleRepo,
-    TicketRepo, TransferRepo,
+    BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, KeyRepo, MetadataStore,
+    PeopleRepo, TicketRepo, TransferRepo,
 };
 pub use sqlite::SqliteMeta;
 
@@ -94,6 +94,9 @@ pub enum Entity {
     Agent,
     Ticket,
     Field,
+    Image,
+    Faq,
+    Category,
 }
 
 impl std::fmt::Display for Entity {
@@ -109,6 +112,9 @@ impl std::fmt::Display for Entity {
             Entity::Agent => "agent",
             Entity::Ticket => "ticket",
             Entity::Field => "ticket customized field",
+            Entity::Image => "image",
+            Entity::Faq => "faq",
+            Entity::Category => "category",
         })
     }
 }

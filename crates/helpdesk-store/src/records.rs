@@ -5,8 +5,8 @@
 use helpdesk_core::content::MessageType;
 
 use crate::{
-    App, AppKind, Field, Helpdesk, Image, ImageLookup, Message, Result, StoreError, StoredImage,
-    Ticket, User,
+    App, AppKind, BotMessage, Category, Faq, Field, Helpdesk, Image, ImageLookup, Message, Result,
+    StoreError, StoredImage, Ticket, User,
 };
 
 /// The tables, in the order a copy must fill them (what a row refers to
@@ -29,10 +29,14 @@ pub enum RecordKind {
     EventConfigs,
     EventSubscriptions,
     Events,
+    Categories,
+    Faqs,
+    FaqImages,
+    BotMessages,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 19] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
@@ -48,6 +52,10 @@ impl RecordKind {
         RecordKind::EventConfigs,
         RecordKind::EventSubscriptions,
         RecordKind::Events,
+        RecordKind::Categories,
+        RecordKind::Faqs,
+        RecordKind::FaqImages,
+        RecordKind::BotMessages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +75,10 @@ impl RecordKind {
             RecordKind::EventConfigs => "event_configs",
             RecordKind::EventSubscriptions => "event_subscriptions",
             RecordKind::Events => "events",
+            RecordKind::Categories => "categories",
+            RecordKind::Faqs => "faqs",
+            RecordKind::FaqImages => "faq_images",
+            RecordKind::BotMessages => "bot_messages",
         }
     }
 }
@@ -135,6 +147,8 @@ pub struct ImageRow {
     pub file_name: String,
     pub deleted_at: Option<i64>,
     pub created_at: i64,
+    /// The app that uploaded it (none on rows from before that was kept).
+    pub app_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -215,6 +229,13 @@ pub struct EventRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FaqImageRow {
+    pub faq_id: String,
+    pub image_key: String,
+    pub idx: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRow {
     /// Creation order; not copied (as `MessageRow::seq`).
     pub seq: i64,
@@ -245,6 +266,11 @@ pub enum Record {
     EventConfig(EventConfigRow),
     EventSubscription(EventSubscriptionRow),
     Event(EventRow),
+    /// The model's rows as they are (their `seq` is not copied).
+    Category(Category),
+    Faq(Faq),
+    FaqImage(FaqImageRow),
+    BotMessage(BotMessage),
 }
 
 impl Record {
@@ -284,6 +310,19 @@ impl Record {
                 key(&format!("{} {} {}", r.app_id, r.helpdesk_id, r.event_type))
             }
             Record::Event(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
+            Record::Category(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
+            Record::Faq(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
+            Record::FaqImage(r) => key(&format!("{} {}", r.faq_id, r.image_key)),
+            Record::BotMessage(r) => Cursor {
                 key: String::new(),
                 n: r.seq,
             },

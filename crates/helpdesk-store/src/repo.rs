@@ -10,6 +10,7 @@
 //! | tickets, messages, the download's lookup | [`TicketRepo`] | `sql/tickets.rs` |
 //! | a tenant's users, a helpdesk's agents | [`PeopleRepo`] | `sql/people.rs` |
 //! | a helpdesk's ticket fields | [`FieldRepo`] | `sql/fields.rs` |
+//! | FAQs, their categories and images, search | [`FaqRepo`] | `sql/faqs.rs` |
 //! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
 //! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
 //! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
@@ -112,6 +113,11 @@ pub trait TicketRepo: Send + Sync + 'static {
     /// its images was deleted since the caller looked it up. It holds the
     /// shared lock of [`ImageRepo`]'s rules on each image's blob row.
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
+    /// The ticket of a chat, if it is in this helpdesk (bot messages name a
+    /// ticket by its chat).
+    async fn ticket_by_chat(&self, helpdesk_id: &str, chat_id: &str) -> Result<Option<Ticket>>;
+    /// Records a bot message sent to a user (`receive_type` user).
+    async fn add_bot_message(&self, message: &BotMessage) -> Result<()>;
     /// One page of a ticket's messages, oldest first, and how many match in all.
     async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<MessagePage>;
     /// The hot path of a download, in one indexed lookup: what the two
@@ -163,6 +169,54 @@ pub trait FieldRepo: Send + Sync + 'static {
     async fn delete_field(&self, helpdesk_id: &str, field_id: &str) -> Result<bool>;
 }
 
+/// A helpdesk's FAQs and their categories. An FAQ holds uploaded images by
+/// key: while it does, their image rows stay live (so [`ImageRepo`]'s blob
+/// rules need nothing more), and attaching one takes the same shared locks
+/// as [`TicketRepo::add_message`].
+#[async_trait]
+pub trait FaqRepo: Send + Sync + 'static {
+    async fn create_category(&self, category: &Category) -> Result<()>;
+    async fn category(&self, helpdesk_id: &str, category_id: &str) -> Result<Option<Category>>;
+    /// Every category of the helpdesk, in creation order.
+    async fn categories(&self, helpdesk_id: &str) -> Result<Vec<Category>>;
+    /// Replaces name, parent and language; false when it is not there.
+    async fn update_category(&self, category: &Category) -> Result<bool>;
+    /// False when it is not there; `StoreError::Invalid` while it has
+    /// sub-categories.
+    async fn delete_category(&self, helpdesk_id: &str, category_id: &str) -> Result<bool>;
+    /// Creates the FAQ holding `images` (live images of the helpdesk's
+    /// tenant, in answer order); `StoreError::Invalid` if one was deleted
+    /// since the caller looked it up.
+    async fn create_faq(&self, faq: &Faq, images: &[Image]) -> Result<()>;
+    async fn faq(&self, helpdesk_id: &str, faq_id: &str) -> Result<Option<Faq>>;
+    /// The keys of the images an FAQ holds, in answer order.
+    async fn faq_image_keys(&self, faq_id: &str) -> Result<Vec<String>>;
+    async fn faqs(&self, helpdesk_id: &str, query: &FaqQuery) -> Result<FaqPage>;
+    /// Replaces the FAQ's row (and, with `images`, the images it holds:
+    /// keys it no longer holds are released as `release` says); false when
+    /// it is not there. Returns the blobs released.
+    async fn update_faq(&self, faq: &Faq, images: Option<&[Image]>) -> Result<Option<Vec<String>>>;
+    /// Deletes an FAQ: an online one becomes deleted (recoverable), a
+    /// deleted one gone for good, which releases its images (their keys are
+    /// deleted when nothing else holds them). The new status and the SHA-256
+    /// of every image released, for `cleanup`; `None` when it is not there.
+    async fn delete_faq(
+        &self,
+        helpdesk_id: &str,
+        faq_id: &str,
+    ) -> Result<Option<(i64, Vec<String>)>>;
+    /// What a `faq_image` download's credentials name (as
+    /// `DirectoryRepo::app_and_helpdesk`), and the image, if the FAQ is in
+    /// that helpdesk, not gone, and holds `image_key`.
+    async fn faq_image_with_credentials(
+        &self,
+        app_id: &str,
+        helpdesk_id: &str,
+        faq_id: &str,
+        image_key: &str,
+    ) -> Result<Option<(App, Option<Helpdesk>, Option<StoredImage>)>>;
+}
+
 /// Uploaded images, the images of messages, and the blob rows they share.
 ///
 /// # Blob rows and their objects
@@ -183,8 +237,20 @@ pub trait FieldRepo: Send + Sync + 'static {
 /// locks from its single writer; PostgreSQL from `FOR SHARE` / `FOR UPDATE`.
 #[async_trait]
 pub trait ImageRepo: Send + Sync + 'static {
-    /// Records an uploaded image whose blob is already durable.
-    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image>;
+    /// Records an image `app_id` uploaded, whose blob is already durable.
+    async fn add_image(
+        &self,
+        tenant_key: &str,
+        app_id: &str,
+        blob: &Blob,
+        file_name: &str,
+    ) -> Result<Image>;
+    /// An uploaded image by key, deleted or not.
+    async fn upload(&self, image_key: &str) -> Result<Option<Upload>>;
+    /// Deletes an uploaded image by key (`admin image delete --key`): `GET
+    /// /im/v1/images` and the FAQs holding it answer it deleted; messages
+    /// that posted it keep their copy. Its SHA-256, for `cleanup`.
+    async fn delete_upload(&self, image_key: &str) -> Result<String>;
     /// The live images among `keys` that belong to `tenant_key`.
     async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>>;
     /// Marks a message's image (or all of them, with no index) deleted, and
@@ -286,7 +352,15 @@ pub trait TransferRepo: Send + Sync + 'static {
 /// Every concern: what a metadata backend implements, and what a process
 /// that does everything (the server, `admin`) holds.
 pub trait MetadataStore:
-    KeyRepo + DirectoryRepo + TicketRepo + PeopleRepo + FieldRepo + ImageRepo + EventRepo + TransferRepo
+    KeyRepo
+    + DirectoryRepo
+    + TicketRepo
+    + PeopleRepo
+    + FieldRepo
+    + FaqRepo
+    + ImageRepo
+    + EventRepo
+    + TransferRepo
 {
 }
 
@@ -296,6 +370,7 @@ impl<T> MetadataStore for T where
         + TicketRepo
         + PeopleRepo
         + FieldRepo
+        + FaqRepo
         + ImageRepo
         + EventRepo
         + TransferRepo

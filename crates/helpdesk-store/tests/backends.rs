@@ -236,8 +236,14 @@ async fn messages_images_and_the_download_lookup_agree_on_every_backend() {
     for (name, meta, _dir) in backends().await {
         let meta = meta.as_ref();
         let w = world(meta).await;
-        let a = meta.add_image(&w.tenant, &blob(1), "a.png").await.unwrap();
-        let b = meta.add_image(&w.tenant, &blob(2), "b.png").await.unwrap();
+        let a = meta
+            .add_image(&w.tenant, "cli_test", &blob(1), "a.png")
+            .await
+            .unwrap();
+        let b = meta
+            .add_image(&w.tenant, "cli_test", &blob(2), "b.png")
+            .await
+            .unwrap();
         // Another tenant cannot name these keys.
         let other = world(meta).await;
         assert!(meta
@@ -296,8 +302,14 @@ async fn a_blob_is_claimed_only_when_nothing_live_uses_it_on_every_backend() {
         let meta = meta.as_ref();
         let w = world(meta).await;
         let shared = blob(7);
-        let first = meta.add_image(&w.tenant, &shared, "1.png").await.unwrap();
-        let second = meta.add_image(&w.tenant, &shared, "2.png").await.unwrap();
+        let first = meta
+            .add_image(&w.tenant, "cli_test", &shared, "1.png")
+            .await
+            .unwrap();
+        let second = meta
+            .add_image(&w.tenant, "cli_test", &shared, "2.png")
+            .await
+            .unwrap();
         let m1 = post(meta, &w, std::slice::from_ref(&first)).await;
         assert!(meta
             .claim_unreferenced_blob(&shared.sha256)
@@ -359,7 +371,10 @@ async fn an_upload_of_claimed_bytes_waits_for_the_claim_then_records_them_again_
     for (name, meta, _dir) in backends().await {
         let w = world(meta.as_ref()).await;
         let bytes = blob(9);
-        let x = meta.add_image(&w.tenant, &bytes, "x.png").await.unwrap();
+        let x = meta
+            .add_image(&w.tenant, "cli_test", &bytes, "x.png")
+            .await
+            .unwrap();
         let m = post(meta.as_ref(), &w, &[x]).await;
         meta.delete_message_images(&w.ticket_id, MessageRef::parse(&m), None)
             .await
@@ -376,7 +391,7 @@ async fn an_upload_of_claimed_bytes_waits_for_the_claim_then_records_them_again_
             let meta = meta.clone();
             let tenant = w.tenant.clone();
             let bytes = bytes.clone();
-            tokio::spawn(async move { meta.add_image(&tenant, &bytes, "z.png").await })
+            tokio::spawn(async move { meta.add_image(&tenant, "cli_test", &bytes, "z.png").await })
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
@@ -432,7 +447,10 @@ async fn export_then_import_copies_every_table_between_backends() {
     let stores = backends().await;
     let (from_name, from, _d) = &stores[0];
     let w = world(from.as_ref()).await;
-    let image = from.add_image(&w.tenant, &blob(3), "c.png").await.unwrap();
+    let image = from
+        .add_image(&w.tenant, "cli_test", &blob(3), "c.png")
+        .await
+        .unwrap();
     subscribed(from.as_ref(), &w).await;
     post(from.as_ref(), &w, &[image]).await;
     assert_eq!(
@@ -721,7 +739,10 @@ async fn events_are_recorded_with_their_cause_and_claimed_in_order_on_every_back
         };
         subscribed(meta, &foreign).await;
 
-        let image = meta.add_image(&w.tenant, &blob(7), "e.png").await.unwrap();
+        let image = meta
+            .add_image(&w.tenant, "cli_test", &blob(7), "e.png")
+            .await
+            .unwrap();
         let m1 = post(meta, &w, std::slice::from_ref(&image)).await;
         let m2 = post(meta, &w, std::slice::from_ref(&image)).await;
         let t2 = meta

@@ -306,18 +306,23 @@ pub enum HelpdeskCommand {
 
 #[derive(Subcommand)]
 pub enum ImageCommand {
-    /// Deletes a message's image (all of them without --index); its bytes
-    /// leave storage once no other message uses them.
+    /// Deletes a message's image (all of them without --index), or with
+    /// --key an uploaded image (im/v1 image get and the FAQs holding it then
+    /// answer it deleted; messages that posted it keep theirs); its bytes
+    /// leave storage once nothing else uses them.
     Delete {
         /// The ticket_id.
-        #[arg(long)]
-        ticket: String,
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        ticket: Option<String>,
         /// The message's id or message_id.
-        #[arg(long)]
-        msg: String,
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        msg: Option<String>,
         /// Which image of a post, from 0.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "key")]
         index: Option<u32>,
+        /// An uploaded image's image_key (img_v3_...).
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 

@@ -52,6 +52,7 @@ fn explain(e: StoreError) -> anyhow::Error {
                 Entity::Message => " in that ticket: list its messages through the API (GET /open-apis/helpdesk/v1/tickets/TICKET/messages)",
                 Entity::Event => ": list an app's events with `helpdesk admin events list --app APP`",
                 Entity::Agent => ": list a helpdesk's agents with `helpdesk admin agent list --helpdesk H`",
+                Entity::Image => ": give the image_key POST /open-apis/im/v1/images returned (img_v3_...)",
                 _ => "",
             };
             anyhow::anyhow!("{entity} {id:?} not found{next}")
@@ -334,8 +335,27 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             }
         },
         AdminCommand::Image {
-            command: ImageCommand::Delete { ticket, msg, index },
+            command:
+                ImageCommand::Delete {
+                    ticket,
+                    msg,
+                    index,
+                    key,
+                },
         } => {
+            if let Some(key) = key {
+                let sha256 = meta.delete_upload(&key).await.map_err(explain)?;
+                let removed = cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256)
+                    .await
+                    .unwrap_or(false);
+                print(
+                    json!({"deleted": [{"image_key": key, "sha256": sha256, "blob_removed": removed}]}),
+                );
+                return Ok(());
+            }
+            let (Some(ticket), Some(msg)) = (ticket, msg) else {
+                bail!("give --ticket and --msg (and --index for one image of a post), or --key");
+            };
             let deleted = cleanup::delete_images(
                 meta,
                 stores.blobs.as_ref(),

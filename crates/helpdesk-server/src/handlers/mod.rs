@@ -1,5 +1,9 @@
+pub mod bot_message;
+pub mod download;
 pub mod events;
+pub mod faqs;
 pub mod fields;
+pub mod im_images;
 pub mod messages;
 pub mod probes;
 pub mod ticket_images;

@@ -1,9 +1,7 @@
 //! `GET /open-apis/helpdesk/v1/ticket_images`: the image bytes of a message.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::disposition;
@@ -12,25 +10,15 @@ use helpdesk_core::wire::header::HELPDESK_CREDENTIAL;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::{App, Helpdesk, ImageLookup, StoreError, StoredImage};
 
+use super::download::{answer, header_value, Missing};
 use crate::auth::{HelpdeskCaller, Presented};
 use crate::cache::{Decided, DownloadCache};
 use crate::query;
-use crate::response::{mark_success, Failure};
+use crate::response::Failure;
 use crate::AppState;
 
 fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
-}
-
-/// True when `If-None-Match` names this entity (weak comparison, RFC 9110).
-fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 /// The query: `ticket_id`, `msg_id` (either of the message's ids), `index`.
@@ -145,9 +133,6 @@ pub async fn ticket_image(
     }
 }
 
-/// The image's bytes are not in storage.
-struct Missing;
-
 /// A delete that committed after our lookup may have taken the bytes since:
 /// then the image is deleted (154404), not broken (155000). `now` is the
 /// lookup made again.
@@ -165,60 +150,4 @@ fn missing(now: Option<(App, Option<Helpdesk>, Option<ImageLookup>)>, sha256: &s
     }
     tracing::error!(%sha256, "blob is referenced by a message but missing from storage");
     ApiError::Internal.into()
-}
-
-fn header_value(s: &str) -> Result<HeaderValue, Failure> {
-    HeaderValue::from_str(s).map_err(|_| ApiError::Internal.into())
-}
-
-/// The answer to a decided download: 304 when the client has it, the
-/// headers alone for HEAD, else the bytes (kept, or streamed from storage).
-async fn answer(
-    state: &AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    decided: &Decided,
-) -> Result<Response, Missing> {
-    let mut res = Response::new(Body::empty());
-    let h = res.headers_mut();
-    h.insert(header::ETAG, decided.etag.clone());
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    if none_match(headers, decided.etag.to_str().unwrap_or("")) {
-        *res.status_mut() = StatusCode::NOT_MODIFIED;
-        mark_success(&mut res);
-        return Ok(res);
-    }
-    h.insert(header::CONTENT_TYPE, decided.content_type.clone());
-    h.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(decided.image.size),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        decided.content_disposition.clone(),
-    );
-    if method != Method::HEAD {
-        *res.body_mut() = match &decided.bytes {
-            Some(bytes) => Body::from(bytes.clone()),
-            None => match state.blobs.get(&decided.image.sha256).await {
-                Ok(stream) => Body::from_stream(stream),
-                Err(StoreError::NotFound { .. }) => return Err(Missing),
-                Err(e) => {
-                    tracing::error!(error = %e, "storage failed");
-                    return Ok(Failure(ApiError::Internal).into_response());
-                }
-            },
-        };
-        crate::metrics::image_bytes(decided.image.size);
-    }
-    mark_success(&mut res);
-    Ok(res)
 }

@@ -76,6 +76,7 @@ async fn upload(
             state.meta.as_ref(),
             state.blobs.as_ref(),
             &caller.app.tenant_key,
+            &caller.app.app_id,
         )
         .await?;
     Ok(success(json!({"image_key": image.image_key})))

@@ -30,15 +30,28 @@ macro_rules! strpos {
         "strpos"
     };
 }
+// FAQ search: the opening of a match on `f` (an FAQ row) whose query
+// (`fts_query`) the caller binds, then closes with `)`.
+macro_rules! fts_match {
+    () => {
+        "to_tsvector('simple', f.search_grams) @@ plainto_tsquery('simple', "
+    };
+}
 macro_rules! skip_locked {
     () => {
         "FOR UPDATE OF e SKIP LOCKED"
     };
 }
+/// `plainto_tsquery` ANDs the words of its text.
+fn fts_query(tokens: &[String]) -> String {
+    tokens.join(" ")
+}
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/events.rs"]
 mod events;
+#[path = "../sql/faqs.rs"]
+mod faqs;
 #[path = "../sql/fields.rs"]
 mod fields;
 #[path = "../sql/images.rs"]

@@ -37,7 +37,13 @@ impl BlobClaim for Claim {
 
 #[async_trait]
 impl ImageRepo for Meta {
-    async fn add_image(&self, tenant_key: &str, blob: &Blob, file_name: &str) -> Result<Image> {
+    async fn add_image(
+        &self,
+        tenant_key: &str,
+        app_id: &str,
+        blob: &Blob,
+        file_name: &str,
+    ) -> Result<Image> {
         storable(&[file_name])?;
         let image = Image {
             image_key: ids::image_key(),
@@ -76,8 +82,8 @@ impl ImageRepo for Meta {
         }
         sqlx::query(
             "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name,
-                                 created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                 created_at, app_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&image.image_key)
         .bind(&image.tenant_key)
@@ -86,10 +92,41 @@ impl ImageRepo for Meta {
         .bind(&image.content_type)
         .bind(&image.file_name)
         .bind(now)
+        .bind(app_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(image)
+    }
+
+    async fn upload(&self, image_key: &str) -> Result<Option<Upload>> {
+        let row: Option<ImageRow> = sqlx::query_as("SELECT * FROM images WHERE image_key = $1")
+            .bind(id(image_key))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| Upload {
+            app_id: r.app_id.clone(),
+            deleted: r.deleted_at.is_some(),
+            image: Image::from(r),
+        }))
+    }
+
+    async fn delete_upload(&self, image_key: &str) -> Result<String> {
+        let mut tx = self.write().await?;
+        let row: Option<ImageRow> = sqlx::query_as(
+            "UPDATE images SET deleted_at = $1 WHERE image_key = $2 AND deleted_at IS NULL
+             RETURNING *",
+        )
+        .bind(now())
+        .bind(id(image_key))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::not_found(Entity::Image, image_key));
+        };
+        sqlx::query(BUMP).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row.sha256)
     }
 
     async fn images(&self, tenant_key: &str, keys: &[String]) -> Result<Vec<Image>> {
@@ -173,11 +210,13 @@ impl ImageRepo for Meta {
         .execute(&mut *tx)
         .await?;
         for row in &rows {
-            // The key that was posted names nothing once no live message uses it.
+            // The key that was posted names nothing once no live message
+            // and no FAQ uses it.
             sqlx::query(
                 "UPDATE images SET deleted_at = $1 WHERE image_key = $2 AND deleted_at IS NULL
                  AND NOT EXISTS (SELECT 1 FROM message_images
-                                 WHERE image_key = $2 AND deleted_at IS NULL)",
+                                 WHERE image_key = $2 AND deleted_at IS NULL)
+                 AND NOT EXISTS (SELECT 1 FROM faq_images WHERE image_key = $2)",
             )
             .bind(now)
             .bind(&row.image_key)

@@ -449,6 +449,35 @@ impl TicketRepo for Meta {
         Ok(message)
     }
 
+    async fn ticket_by_chat(&self, helpdesk_id: &str, chat_id: &str) -> Result<Option<Ticket>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM tickets WHERE chat_id = $1 AND helpdesk_id = $2")
+                .bind(id(chat_id))
+                .bind(id(helpdesk_id))
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn add_bot_message(&self, m: &BotMessage) -> Result<()> {
+        storable(&[&m.receiver_id, &m.msg_type, &m.content])?;
+        sqlx::query(
+            "INSERT INTO bot_messages (message_id, app_id, tenant_key, receiver_id, msg_type,
+                                       content, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&m.message_id)
+        .bind(&m.app_id)
+        .bind(&m.tenant_key)
+        .bind(&m.receiver_id)
+        .bind(&m.msg_type)
+        .bind(&m.content)
+        .bind(m.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn messages(&self, ticket_id: &str, filter: &MessageFilter) -> Result<MessagePage> {
         const WHERE: &str = "WHERE ticket_id = $1 AND ($2 IS NULL OR created_at >= $2)
                              AND ($3 IS NULL OR created_at <= $3)";

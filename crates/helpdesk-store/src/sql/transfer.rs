@@ -81,8 +81,8 @@ async fn import_one(tx: &mut sqlx::Transaction<'static, Db>, record: &Record) ->
         .bind(r.created_at),
         Record::Image(r) => sqlx::query(
             "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name,
-                                 deleted_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                                 deleted_at, created_at, app_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         )
         .bind(&r.image_key)
         .bind(&r.tenant_key)
@@ -91,7 +91,59 @@ async fn import_one(tx: &mut sqlx::Transaction<'static, Db>, record: &Record) ->
         .bind(&r.content_type)
         .bind(&r.file_name)
         .bind(r.deleted_at)
-        .bind(r.created_at),
+        .bind(r.created_at)
+        .bind(&r.app_id),
+        Record::Category(c) => sqlx::query(
+            "INSERT INTO categories (category_id, helpdesk_id, name, parent_id, language,
+                                     created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&c.category_id)
+        .bind(&c.helpdesk_id)
+        .bind(&c.name)
+        .bind(&c.parent_id)
+        .bind(&c.language)
+        .bind(c.created_at)
+        .bind(c.updated_at),
+        Record::Faq(f) => sqlx::query(
+            "INSERT INTO faqs (faq_id, helpdesk_id, question, answer, answer_richtext,
+                               category_ids, tags, status, create_user, update_user,
+                               create_time, update_time, search_grams)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&f.faq_id)
+        .bind(&f.helpdesk_id)
+        .bind(&f.question)
+        .bind(&f.answer)
+        .bind(&f.answer_richtext)
+        .bind(&f.category_ids)
+        .bind(&f.tags)
+        .bind(f.status)
+        .bind(&f.create_user)
+        .bind(&f.update_user)
+        .bind(f.create_time)
+        .bind(f.update_time)
+        .bind(&f.search_grams),
+        Record::FaqImage(r) => sqlx::query(
+            "INSERT INTO faq_images (faq_id, image_key, idx) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.faq_id)
+        .bind(&r.image_key)
+        .bind(r.idx),
+        Record::BotMessage(m) => sqlx::query(
+            "INSERT INTO bot_messages (message_id, app_id, tenant_key, receiver_id, msg_type,
+                                       content, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&m.message_id)
+        .bind(&m.app_id)
+        .bind(&m.tenant_key)
+        .bind(&m.receiver_id)
+        .bind(&m.msg_type)
+        .bind(&m.content)
+        .bind(m.created_at),
         Record::User(r) => sqlx::query(
             "INSERT INTO users (tenant_key, open_id, name, email, avatar_url, department, city,
                                 country, created_at)
@@ -283,6 +335,26 @@ impl TransferRepo for Meta {
                 let sql = "SELECT * FROM ticket_customized_fields WHERE $1 = $1 AND seq > $2
                            ORDER BY seq LIMIT $3";
                 page::<Field>(self, sql, after, limit, Record::Field).await
+            }
+            RecordKind::Categories => {
+                let sql =
+                    "SELECT * FROM categories WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<Category>(self, sql, after, limit, Record::Category).await
+            }
+            RecordKind::Faqs => {
+                let sql = "SELECT * FROM faqs WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<Faq>(self, sql, after, limit, Record::Faq).await
+            }
+            RecordKind::FaqImages => {
+                let sql = "SELECT * FROM faq_images WHERE (faq_id || ' ' || image_key) > $1
+                             AND $2 = $2
+                           ORDER BY (faq_id || ' ' || image_key) LIMIT $3";
+                page::<FaqImageRow>(self, sql, after, limit, Record::FaqImage).await
+            }
+            RecordKind::BotMessages => {
+                let sql =
+                    "SELECT * FROM bot_messages WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<BotMessage>(self, sql, after, limit, Record::BotMessage).await
             }
             RecordKind::Blobs => {
                 let sql = "SELECT * FROM blobs WHERE sha256 > $1 AND $2 = $2

@@ -30,15 +30,32 @@ macro_rules! strpos {
         "instr"
     };
 }
+// FAQ search: the opening of a match on `f` (an FAQ row) whose query
+// (`fts_query`) the caller binds, then closes with `)`.
+macro_rules! fts_match {
+    () => {
+        "f.seq IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH "
+    };
+}
 macro_rules! skip_locked {
     () => {
         ""
     };
 }
+/// An FTS5 query holding every token (each quoted: none holds a quote).
+fn fts_query(tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/events.rs"]
 mod events;
+#[path = "../sql/faqs.rs"]
+mod faqs;
 #[path = "../sql/fields.rs"]
 mod fields;
 #[path = "../sql/images.rs"]

@@ -1,0 +1,786 @@
+//! FAQs and their categories: `/categories`, `/faqs`, `/faqs/search` and
+//! `/faqs/:id/image/:image_key`, under `/open-apis/helpdesk/v1`. Writes
+//! take an agent's user token and reads the tenant token with the helpdesk
+//! credential, as the SDKs send them.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use base64::Engine;
+use helpdesk_core::{disposition, ids, scope, search, ApiError};
+use helpdesk_store::{
+    json_list, Category, Faq, FaqQuery, Image, StoreError, User, FAQ_DELETED, FAQ_GONE, FAQ_ONLINE,
+};
+use serde_json::{json, Map, Value};
+
+use super::download::{answer, header_value, Missing};
+use super::json_object;
+use crate::auth::{AgentCaller, HelpdeskReader, Presented};
+use crate::cache::{Decided, DownloadCache};
+use crate::query;
+use crate::response::{success, Failure};
+use crate::AppState;
+
+fn bad(detail: impl Into<String>) -> Failure {
+    Failure(ApiError::BadRequest(detail.into()))
+}
+
+fn store_error(e: StoreError) -> Failure {
+    match e {
+        StoreError::Invalid(d) => bad(d),
+        e => e.into(),
+    }
+}
+
+/// A path's `:id` (undecodable: not found, like any unknown id).
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Id(id)),
+            Err(_) => Err(ApiError::NotFound("the id in the path is not valid".into()).into()),
+        }
+    }
+}
+
+fn no_category(id: &str) -> Failure {
+    Failure(ApiError::NotFound(format!(
+        "no category {id} in this helpdesk"
+    )))
+}
+
+fn no_faq(id: &str) -> Failure {
+    Failure(ApiError::NotFound(format!("no faq {id} in this helpdesk")))
+}
+
+fn text<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Failure> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(bad(format!("`{name}` is a string"))),
+    }
+}
+
+/// A category as the SDKs' `Category` reads it.
+fn category_json(c: &Category) -> Value {
+    json!({
+        "category_id": c.category_id,
+        "id": c.category_id,
+        "name": c.name,
+        "parent_id": c.parent_id,
+        "helpdesk_id": c.helpdesk_id,
+        "language": c.language,
+    })
+}
+
+/// `parent_id` must name a category of this helpdesk that is not `id`
+/// itself or below it.
+fn check_parent(all: &[Category], parent: &str, id: Option<&str>) -> Result<(), Failure> {
+    if parent.is_empty() || parent == "0" {
+        return Ok(());
+    }
+    let mut at = Some(parent);
+    let mut steps = 0;
+    while let Some(p) = at {
+        if Some(p) == id {
+            return Err(bad(format!(
+                "parent_id {parent} is the category itself or below it: that would be a cycle"
+            )));
+        }
+        let Some(c) = all.iter().find(|c| c.category_id == p) else {
+            return Err(bad(format!(
+                "parent_id {p} is not a category of this helpdesk"
+            )));
+        };
+        at = (!c.parent_id.is_empty()).then_some(c.parent_id.as_str());
+        steps += 1;
+        if steps > all.len() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_category(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let obj = json_object(&body).map_err(bad)?;
+    let name = text(&obj, "name")?
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| bad("`name` is required"))?;
+    let parent = text(&obj, "parent_id")?.unwrap_or("");
+    let language = text(&obj, "language")?.unwrap_or("zh_cn");
+    let helpdesk_id = &caller.helpdesk.helpdesk_id;
+    let all = state.meta.categories(helpdesk_id).await?;
+    check_parent(&all, parent, None)?;
+    let now = helpdesk_store::now_ms();
+    let category = Category {
+        seq: 0,
+        category_id: ids::field_id(),
+        helpdesk_id: helpdesk_id.clone(),
+        name: name.trim().to_string(),
+        parent_id: if parent == "0" { "" } else { parent }.to_string(),
+        language: language.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .meta
+        .create_category(&category)
+        .await
+        .map_err(store_error)?;
+    Ok(success(json!({"category": category_json(&category)})))
+}
+
+pub async fn get_category(
+    State(state): State<AppState>,
+    HelpdeskReader(caller): HelpdeskReader,
+    Id(id): Id,
+) -> Result<Response, Failure> {
+    let c = state
+        .meta
+        .category(&caller.helpdesk.helpdesk_id, &id)
+        .await?
+        .ok_or_else(|| no_category(&id))?;
+    Ok(success(category_json(&c)))
+}
+
+pub async fn list_categories(
+    State(state): State<AppState>,
+    HelpdeskReader(caller): HelpdeskReader,
+    uri: Uri,
+) -> Result<Response, Failure> {
+    let params = query::Params::of(&uri);
+    let lang = params.first("lang").filter(|v| !v.is_empty());
+    let asc = match params.first("asc") {
+        None | Some("") => true,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => return Err(bad(format!("`asc` is true or false, not {v:?}"))),
+    };
+    // Feishu's order_by: 1 by creation time, 2 by name.
+    let by_name = match params.first("order_by").filter(|v| !v.is_empty()) {
+        None | Some("1") => false,
+        Some("2") => true,
+        Some(v) => {
+            return Err(bad(format!(
+                "`order_by` is 1 (creation time) or 2 (name), not {v:?}"
+            )))
+        }
+    };
+    let mut all: Vec<Category> = state
+        .meta
+        .categories(&caller.helpdesk.helpdesk_id)
+        .await?
+        .into_iter()
+        .filter(|c| lang.is_none_or(|l| c.language == l))
+        .collect();
+    if by_name {
+        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
+    }
+    if !asc {
+        all.reverse();
+    }
+    Ok(success(json!({
+        "categories": all.iter().map(category_json).collect::<Vec<_>>(),
+    })))
+}
+
+pub async fn patch_category(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    Id(id): Id,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let obj = json_object(&body).map_err(bad)?;
+    let helpdesk_id = &caller.helpdesk.helpdesk_id;
+    let all = state.meta.categories(helpdesk_id).await?;
+    let mut c = all
+        .iter()
+        .find(|c| c.category_id == id)
+        .cloned()
+        .ok_or_else(|| no_category(&id))?;
+    if let Some(name) = text(&obj, "name")? {
+        if name.trim().is_empty() {
+            return Err(bad("`name` cannot be empty"));
+        }
+        c.name = name.trim().to_string();
+    }
+    if let Some(parent) = text(&obj, "parent_id")? {
+        check_parent(&all, parent, Some(&id))?;
+        c.parent_id = if parent == "0" { "" } else { parent }.to_string();
+    }
+    if let Some(language) = text(&obj, "language")? {
+        c.language = language.to_string();
+    }
+    c.updated_at = helpdesk_store::now_ms();
+    if !state.meta.update_category(&c).await.map_err(store_error)? {
+        return Err(no_category(&id));
+    }
+    Ok(success(json!({})))
+}
+
+pub async fn delete_category(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    Id(id): Id,
+) -> Result<Response, Failure> {
+    if !state
+        .meta
+        .delete_category(&caller.helpdesk.helpdesk_id, &id)
+        .await
+        .map_err(store_error)?
+    {
+        return Err(no_category(&id));
+    }
+    Ok(success(json!({})))
+}
+
+/// Rich-text element types an answer may hold.
+const RICHTEXT_TYPES: [&str; 5] = ["text", "hyperlink", "image", "line_break", "paragraph"];
+
+/// `answer_richtext` as the SDKs send it: a string holding a JSON array
+/// (create) or the array itself (patch); either way, the elements.
+fn richtext(v: &Value) -> Result<Vec<Value>, Failure> {
+    let parsed;
+    let items = match v {
+        Value::String(s) => {
+            parsed = serde_json::from_str::<Value>(s).map_err(|e| {
+                bad(format!(
+                    "`answer_richtext` is a JSON array of {{content, type}}: {e}"
+                ))
+            })?;
+            &parsed
+        }
+        v => v,
+    };
+    let items = items
+        .as_array()
+        .ok_or_else(|| bad("`answer_richtext` is a JSON array of {content, type}"))?;
+    let mut out = Vec::new();
+    for item in items {
+        let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
+        if !RICHTEXT_TYPES.contains(&kind) {
+            return Err(bad(format!(
+                "answer_richtext: element type {kind:?} is not one of {}",
+                RICHTEXT_TYPES.join(", ")
+            )));
+        }
+        let content = match item.get("content") {
+            None | Some(Value::Null) => "",
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(bad("answer_richtext: an element's `content` is a string")),
+        };
+        if kind == "image" && content.is_empty() {
+            return Err(bad(
+                "answer_richtext: an image element's `content` is an image_key from POST /open-apis/im/v1/images",
+            ));
+        }
+        out.push(json!({"content": content, "type": kind}));
+    }
+    Ok(out)
+}
+
+/// The uploaded images an answer names, in order, each a live image of the
+/// tenant (another tenant's key answers as a missing one).
+async fn answer_images(
+    state: &AppState,
+    tenant_key: &str,
+    elements: &[Value],
+) -> Result<Vec<Image>, Failure> {
+    let keys: Vec<String> = elements
+        .iter()
+        .filter(|e| e["type"] == "image")
+        .filter_map(|e| e["content"].as_str().map(str::to_string))
+        .collect();
+    let found = state.meta.images(tenant_key, &keys).await?;
+    let mut ordered: Vec<Image> = Vec::new();
+    for key in &keys {
+        let image = found.iter().find(|i| &i.image_key == key).ok_or_else(|| {
+            bad(format!(
+                "answer_richtext: image_key {key} is not an image uploaded by this tenant"
+            ))
+        })?;
+        if !ordered.iter().any(|i| &i.image_key == key) {
+            ordered.push(image.clone());
+        }
+    }
+    Ok(ordered)
+}
+
+/// The plain answer of rich text: its text and links, in order.
+fn plain(elements: &[Value]) -> String {
+    elements
+        .iter()
+        .filter(|e| e["type"] == "text" || e["type"] == "hyperlink")
+        .filter_map(|e| e["content"].as_str())
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn tags(obj: &Map<String, Value>) -> Result<Option<Vec<String>>, Failure> {
+    match obj.get("tags") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| bad("`tags` is an array of strings")),
+        Some(_) => Err(bad("`tags` is an array of strings")),
+    }
+}
+
+/// The `faq` object of a create or patch body.
+fn faq_body(body: &Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Failure> {
+    let obj = json_object(body).map_err(bad)?;
+    match obj.get("faq") {
+        Some(Value::Object(f)) => Ok(f.clone()),
+        _ => Err(bad(
+            "send {\"faq\": {question, answer or answer_richtext, ...}}",
+        )),
+    }
+}
+
+async fn category_of(
+    state: &AppState,
+    helpdesk_id: &str,
+    obj: &Map<String, Value>,
+) -> Result<Option<String>, Failure> {
+    match text(obj, "category_id")?.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) => match state.meta.category(helpdesk_id, c).await? {
+            Some(_) => Ok(Some(c.to_string())),
+            None => Err(bad(format!(
+                "category_id {c} is not a category of this helpdesk"
+            ))),
+        },
+    }
+}
+
+fn grams(question: &str, answer: &str) -> String {
+    search::document(&format!("{question}\n{answer}"))
+}
+
+/// An FAQ as the SDKs' `Faq` reads it.
+fn faq_json(f: &Faq, categories: &[Category], people: &[User]) -> Value {
+    let person = |open_id: &str| match people.iter().find(|u| u.open_id == open_id) {
+        Some(u) => {
+            json!({"id": u.open_id, "name": u.name, "avatar_url": u.avatar_url, "email": u.email})
+        }
+        None => json!({"id": open_id}),
+    };
+    let richtext: Value = serde_json::from_str(&f.answer_richtext).unwrap_or_else(|_| json!([]));
+    json!({
+        "faq_id": f.faq_id,
+        "id": f.faq_id,
+        "helpdesk_id": f.helpdesk_id,
+        "question": f.question,
+        "answer": f.answer,
+        "answer_richtext": richtext,
+        "create_time": f.create_time,
+        "update_time": f.update_time,
+        "categories": f
+            .categories()
+            .iter()
+            .filter_map(|id| categories.iter().find(|c| &c.category_id == id))
+            .map(category_json)
+            .collect::<Vec<_>>(),
+        "tags": f.tag_names(),
+        "expire_time": 0,
+        "update_user": person(&f.update_user),
+        "create_user": person(&f.create_user),
+    })
+}
+
+/// FAQs as JSON, with the categories and people they name looked up once.
+async fn faqs_json(
+    state: &AppState,
+    tenant_key: &str,
+    helpdesk_id: &str,
+    faqs: &[Faq],
+) -> Result<Vec<Value>, Failure> {
+    let categories = state.meta.categories(helpdesk_id).await?;
+    let mut ids: Vec<String> = faqs
+        .iter()
+        .flat_map(|f| [f.create_user.clone(), f.update_user.clone()])
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let people = state.meta.users(tenant_key, &ids).await?;
+    Ok(faqs
+        .iter()
+        .map(|f| faq_json(f, &categories, &people))
+        .collect())
+}
+
+pub async fn create_faq(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let obj = faq_body(&body)?;
+    let helpdesk = &caller.helpdesk;
+    let question = text(&obj, "question")?
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| bad("faq.question is required"))?;
+    let elements = match obj.get("answer_richtext") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => richtext(v)?,
+    };
+    let answer = match text(&obj, "answer")? {
+        Some(a) if !a.is_empty() => a.to_string(),
+        _ => plain(&elements),
+    };
+    if answer.is_empty() && elements.is_empty() {
+        return Err(bad("give faq.answer or faq.answer_richtext"));
+    }
+    let images = answer_images(&state, &helpdesk.tenant_key, &elements).await?;
+    let category = category_of(&state, &helpdesk.helpdesk_id, &obj).await?;
+    let now = helpdesk_store::now_ms();
+    let agent = &caller.agent.agent_id;
+    let faq = Faq {
+        seq: 0,
+        faq_id: ids::field_id(),
+        helpdesk_id: helpdesk.helpdesk_id.clone(),
+        search_grams: grams(question, &answer),
+        question: question.to_string(),
+        answer,
+        answer_richtext: Value::Array(elements).to_string(),
+        category_ids: json_list(&category.into_iter().collect::<Vec<_>>()),
+        tags: json_list(&tags(&obj)?.unwrap_or_default()),
+        status: FAQ_ONLINE,
+        create_user: agent.clone(),
+        update_user: agent.clone(),
+        create_time: now,
+        update_time: now,
+    };
+    state
+        .meta
+        .create_faq(&faq, &images)
+        .await
+        .map_err(store_error)?;
+    let shown = faqs_json(&state, &helpdesk.tenant_key, &helpdesk.helpdesk_id, &[faq]).await?;
+    Ok(success(json!({"faq": shown[0]})))
+}
+
+pub async fn get_faq(
+    State(state): State<AppState>,
+    HelpdeskReader(caller): HelpdeskReader,
+    Id(id): Id,
+) -> Result<Response, Failure> {
+    let helpdesk = &caller.helpdesk;
+    let faq = state
+        .meta
+        .faq(&helpdesk.helpdesk_id, &id)
+        .await?
+        .ok_or_else(|| no_faq(&id))?;
+    let shown = faqs_json(&state, &helpdesk.tenant_key, &helpdesk.helpdesk_id, &[faq]).await?;
+    Ok(success(json!({"faq": shown[0]})))
+}
+
+pub async fn patch_faq(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    Id(id): Id,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let obj = faq_body(&body)?;
+    let helpdesk = &caller.helpdesk;
+    let mut faq = state
+        .meta
+        .faq(&helpdesk.helpdesk_id, &id)
+        .await?
+        .ok_or_else(|| no_faq(&id))?;
+    if let Some(q) = text(&obj, "question")? {
+        if q.trim().is_empty() {
+            return Err(bad("faq.question cannot be empty"));
+        }
+        faq.question = q.to_string();
+    }
+    let mut images = None;
+    if let Some(v) = obj.get("answer_richtext").filter(|v| !v.is_null()) {
+        let elements = richtext(v)?;
+        images = Some(answer_images(&state, &helpdesk.tenant_key, &elements).await?);
+        if text(&obj, "answer")?.is_none() {
+            faq.answer = plain(&elements);
+        }
+        faq.answer_richtext = Value::Array(elements).to_string();
+    }
+    if let Some(a) = text(&obj, "answer")? {
+        faq.answer = a.to_string();
+    }
+    if let Some(c) = category_of(&state, &helpdesk.helpdesk_id, &obj).await? {
+        faq.category_ids = json_list(&[c]);
+    }
+    if let Some(t) = tags(&obj)? {
+        faq.tags = json_list(&t);
+    }
+    // Patching a deleted FAQ brings it back, as Feishu's recoverable delete.
+    faq.status = FAQ_ONLINE;
+    faq.search_grams = grams(&faq.question, &faq.answer);
+    faq.update_user = caller.agent.agent_id.clone();
+    faq.update_time = helpdesk_store::now_ms().max(faq.update_time);
+    let released = state
+        .meta
+        .update_faq(&faq, images.as_deref())
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| no_faq(&id))?;
+    release(&state, &released).await;
+    Ok(success(json!({})))
+}
+
+/// Removes the bytes of released images that nothing else uses (a failure
+/// leaves them to the sweep, as every delete does).
+async fn release(state: &AppState, released: &[String]) {
+    for sha256 in released {
+        if let Err(e) = helpdesk_store::cleanup::remove_if_unreferenced(
+            state.meta.as_ref(),
+            state.blobs.as_ref(),
+            sha256,
+        )
+        .await
+        {
+            tracing::warn!(%sha256, error = %e, "released image left for the sweep");
+        }
+    }
+}
+
+pub async fn delete_faq(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    Id(id): Id,
+) -> Result<Response, Failure> {
+    let (_, released) = state
+        .meta
+        .delete_faq(&caller.helpdesk.helpdesk_id, &id)
+        .await?
+        .ok_or_else(|| no_faq(&id))?;
+    release(&state, &released).await;
+    Ok(success(json!({})))
+}
+
+const DEFAULT_PAGE_SIZE: u32 = 20;
+const MAX_PAGE_SIZE: u32 = 100;
+
+fn page_of(params: &query::Params) -> Result<(Option<i64>, u32), Failure> {
+    let size = match params.first("page_size").filter(|v| !v.is_empty()) {
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| bad(format!("`page_size` is from 1 to {MAX_PAGE_SIZE}")))?,
+    };
+    let after = match params.first("page_token").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| bad(format!("`page_token` {t:?} is not one this list gave")))?,
+        ),
+    };
+    Ok((after, size))
+}
+
+/// At most this many characters of a search.
+const MAX_QUERY: usize = 1000;
+
+fn search_tokens(q: &str) -> Result<Vec<String>, Failure> {
+    if q.chars().count() > MAX_QUERY {
+        return Err(bad(format!("a search is at most {MAX_QUERY} characters")));
+    }
+    Ok(search::query(q))
+}
+
+pub async fn list_faqs(
+    State(state): State<AppState>,
+    HelpdeskReader(caller): HelpdeskReader,
+    uri: Uri,
+) -> Result<Response, Failure> {
+    let params = query::Params::of(&uri);
+    let (after, limit) = page_of(&params)?;
+    let status = match params.first("status").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(s) if [FAQ_ONLINE, FAQ_DELETED, FAQ_GONE].contains(&s) => Some(s),
+            _ => {
+                return Err(bad(format!(
+                    "`status` is 1 (online), 0 (deleted) or 2 (deleted for good), not {v:?}"
+                )))
+            }
+        },
+    };
+    let query = FaqQuery {
+        category_id: params
+            .first("category_id")
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+        status,
+        search: search_tokens(params.first("search").unwrap_or(""))?,
+        after,
+        limit,
+    };
+    list(&state, &caller.helpdesk, &query, true).await
+}
+
+pub async fn search_faqs(
+    State(state): State<AppState>,
+    HelpdeskReader(caller): HelpdeskReader,
+    uri: Uri,
+) -> Result<Response, Failure> {
+    let params = query::Params::of(&uri);
+    let (after, limit) = page_of(&params)?;
+    let raw = params
+        .first("query")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad("`query` is required"))?;
+    // Feishu: non-English queries are sent URL-encoded, or base64 with
+    // `base64=true`.
+    let decoded;
+    let q = match params.first("base64") {
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => {
+            // A `+` sent without percent-encoding arrives as a space.
+            let plus = raw.replace(' ', "+");
+            let trimmed = plus.trim_end_matches('=');
+            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(trimmed)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed))
+                .map_err(|_| bad("`query` is not base64, though `base64` is true"))?;
+            decoded = String::from_utf8(bytes)
+                .map_err(|_| bad("`query` is base64 of text that is not UTF-8"))?;
+            decoded.as_str()
+        }
+        _ => raw,
+    };
+    let tokens = search_tokens(q)?;
+    if tokens.is_empty() {
+        return Err(bad("`query` holds no word to search for"));
+    }
+    let query = FaqQuery {
+        search: tokens,
+        after,
+        limit,
+        ..FaqQuery::default()
+    };
+    list(&state, &caller.helpdesk, &query, false).await
+}
+
+async fn list(
+    state: &AppState,
+    helpdesk: &helpdesk_store::Helpdesk,
+    query: &FaqQuery,
+    with_total: bool,
+) -> Result<Response, Failure> {
+    let page = state
+        .meta
+        .faqs(&helpdesk.helpdesk_id, query)
+        .await
+        .map_err(store_error)?;
+    let items = faqs_json(
+        state,
+        &helpdesk.tenant_key,
+        &helpdesk.helpdesk_id,
+        &page.faqs,
+    )
+    .await?;
+    let mut data = json!({"has_more": page.more, "items": items});
+    if page.more {
+        if let Some(last) = page.faqs.last() {
+            data["page_token"] = json!(last.seq.to_string());
+        }
+    }
+    if with_total {
+        data["page_size"] = json!(query.limit);
+        data["total"] = json!(page.total);
+    }
+    Ok(success(data))
+}
+
+/// `GET /faqs/:id/image/:image_key`: as `ticket_images`, from its cache
+/// (keyed by this path) or one lookup of credentials and image.
+pub async fn faq_image(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((faq_id, image_key)): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    let presented = Presented::read(&headers, &state)?;
+    let credential = headers
+        .get(helpdesk_core::wire::header::HELPDESK_CREDENTIAL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let key = DownloadCache::key(presented.app_id(), credential, uri.path());
+    if let Some(decided) = state.cache.get(&key, presented.issued_at()) {
+        match answer(&state, &method, &headers, &decided).await {
+            Err(Missing) => state.cache.forget(&key),
+            Ok(res) => return Ok(res),
+        }
+    }
+    let generation = state.cache.generation();
+    let lookup = || {
+        state.meta.faq_image_with_credentials(
+            presented.app_id(),
+            presented.helpdesk_id(),
+            &faq_id,
+            &image_key,
+        )
+    };
+    let (credentials, image) = match lookup().await? {
+        Some((app, helpdesk, image)) => (Some((app, helpdesk)), image),
+        None => (None, None),
+    };
+    let caller = presented.judge_helpdesk(credentials, scope::HELPDESK_READ)?;
+    let image = image
+        .ok_or_else(|| ApiError::NotFound(format!("faq {faq_id} holds no image {image_key}")))?;
+    if image.deleted {
+        return Err(ApiError::ImageDeleted.into());
+    }
+    let decided = Decided {
+        tokens_not_before: caller.app.tokens_not_before,
+        etag: header_value(&format!("\"{}\"", image.sha256))?,
+        content_type: header_value(&image.content_type)?,
+        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
+        image,
+        bytes: None,
+    };
+    let decided = match state
+        .cache
+        .keep(key, generation, decided, state.blobs.as_ref())
+        .await
+    {
+        Ok(decided) => decided,
+        Err(StoreError::NotFound { .. }) => return Err(gone(lookup().await?)),
+        Err(e) => return Err(e.into()),
+    };
+    match answer(&state, &method, &headers, &decided).await {
+        Ok(res) => Ok(res),
+        Err(Missing) => Err(gone(lookup().await?)),
+    }
+}
+
+/// Bytes missing under a decided download: deleted since (154404), or lost.
+fn gone(
+    now: Option<(
+        helpdesk_store::App,
+        Option<helpdesk_store::Helpdesk>,
+        Option<helpdesk_store::StoredImage>,
+    )>,
+) -> Failure {
+    match now {
+        Some((_, _, Some(image))) if image.deleted => ApiError::ImageDeleted.into(),
+        _ => {
+            tracing::error!("blob is held by an faq but missing from storage");
+            ApiError::Internal.into()
+        }
+    }
+}
