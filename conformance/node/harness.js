@@ -152,12 +152,18 @@ function asAgent(userToken) {
  *  (the JSON body, read from a stream if the method downloads). */
 async function rejection(promise) {
   let error;
+  let result;
   try {
-    await promise;
+    result = await promise;
   } catch (e) {
     error = e;
   }
-  if (!error || !error.response) throw new Error(`the call did not fail with an HTTP answer: ${error || 'it succeeded'}`);
+  if (!error || !error.response) {
+    // A binary method that unexpectedly succeeded holds an open stream:
+    // release it, or the process would not end.
+    if (!error) destroyDownload(result);
+    throw new Error(`the call did not fail with an HTTP answer: ${error || 'it succeeded'}`);
+  }
   const raw = error.response.data;
   const body = typeof raw?.pipe === 'function' ? JSON.parse((await readAll(raw)).toString('utf8')) : raw;
   return { status: error.response.status, body };
@@ -166,6 +172,34 @@ async function rejection(promise) {
 /** The `hint` of an error body (`error.details[{key: "hint"}]`). */
 function hintOf(body) {
   return (body.error?.details || []).find((d) => d.key === 'hint')?.value;
+}
+
+/** The bytes and headers a binary method (faqImage, image.get, ticketImage)
+ *  answered. On an HTTP error its JSON body, an unconsumed stream, is read
+ *  (else the process would not end) and thrown as the message. */
+async function download(promise) {
+  let res;
+  try {
+    res = await promise;
+  } catch (e) {
+    const raw = e.response?.data;
+    if (typeof raw?.pipe === 'function') {
+      const text = (await readAll(raw)).toString('utf8');
+      throw new Error(`HTTP ${e.response.status}: ${text}`);
+    }
+    throw e;
+  }
+  return { bytes: await readAll(res.getReadableStream()), headers: res.headers };
+}
+
+function destroyDownload(result) {
+  if (typeof result?.getReadableStream === 'function') {
+    try {
+      result.getReadableStream().destroy();
+    } catch (_) {
+      // already consumed
+    }
+  }
 }
 
 async function readAll(stream) {
@@ -185,6 +219,7 @@ module.exports = {
   rejection,
   hintOf,
   readAll,
+  download,
   DEMO_IMAGES,
   LOG_ID,
   QUIET,

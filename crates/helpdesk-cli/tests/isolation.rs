@@ -27,7 +27,10 @@ struct Tenant {
     /// The agent's user token for each app, in the same order.
     users: Vec<String>,
     credential: String,
+    chat: String,
     field: String,
+    category: String,
+    faq: String,
     ticket: String,
     msg: String,
     bytes: Vec<u8>,
@@ -88,10 +91,23 @@ enum Endpoint {
     CustomizedFields,
     ListFields,
     GetField,
+    ListCategories,
+    GetCategory,
+    ListFaqs,
+    GetFaq,
+    SearchFaqs,
+    FaqImage,
+    /// The tenant token alone, no helpdesk credential.
+    ImImage,
+    BotMessage,
     /// With the agent's user token, as the rest below.
     UpdateTicket,
     CreateField,
     PatchField,
+    CreateCategory,
+    PatchCategory,
+    CreateFaq,
+    PatchFaq,
 }
 
 impl Endpoint {
@@ -99,16 +115,32 @@ impl Endpoint {
     fn as_user(self) -> bool {
         matches!(
             self,
-            Endpoint::UpdateTicket | Endpoint::CreateField | Endpoint::PatchField
+            Endpoint::UpdateTicket
+                | Endpoint::CreateField
+                | Endpoint::PatchField
+                | Endpoint::CreateCategory
+                | Endpoint::PatchCategory
+                | Endpoint::CreateFaq
+                | Endpoint::PatchFaq
         )
+    }
+
+    /// Sends the helpdesk credential (im/v1 image get does not).
+    fn uses_credential(self) -> bool {
+        !matches!(self, Endpoint::ImImage)
     }
 }
 
 struct Ids<'a> {
     ticket: &'a str,
+    /// The ticket's chat.
+    chat: &'a str,
     msg: &'a str,
     image_key: &'a str,
+    /// The helpdesk object of the endpoint: a field, category or FAQ.
     field: &'a str,
+    category: &'a str,
+    faq: &'a str,
 }
 
 async fn request(base: &str, e: Endpoint, token: &str, cred: &str, ids: &Ids<'_>) -> Answer {
@@ -206,26 +238,107 @@ async fn request(base: &str, e: Endpoint, token: &str, cred: &str, ids: &Ids<'_>
             ))
             .await
         }
+        Endpoint::ListCategories => call(auth(http.get(format!("{hd}/categories")))).await,
+        Endpoint::GetCategory => {
+            call(auth(http.get(format!("{hd}/categories/{}", ids.category)))).await
+        }
+        Endpoint::ListFaqs => {
+            call(auth(
+                http.get(format!("{hd}/faqs"))
+                    .query(&[("page_size", "100")]),
+            ))
+            .await
+        }
+        Endpoint::GetFaq => call(auth(http.get(format!("{hd}/faqs/{}", ids.faq)))).await,
+        Endpoint::SearchFaqs => {
+            call(auth(
+                http.get(format!("{hd}/faqs/search"))
+                    .query(&[("query", "isolation 隔离")]),
+            ))
+            .await
+        }
+        Endpoint::FaqImage => {
+            call(auth(http.get(format!(
+                "{hd}/faqs/{}/image/{}",
+                ids.faq, ids.image_key
+            ))))
+            .await
+        }
+        Endpoint::ImImage => {
+            call(
+                http.get(format!("{base}/open-apis/im/v1/images/{}", ids.image_key))
+                    .bearer_auth(token),
+            )
+            .await
+        }
+        Endpoint::BotMessage => {
+            let content = json!({"text": "bot"}).to_string();
+            call(auth(http.post(format!("{hd}/message")).json(&json!({
+                "msg_type": "text", "content": content, "receiver_id": ids.chat, "receive_type": "chat"
+            }))))
+            .await
+        }
+        Endpoint::CreateCategory => {
+            call(auth(
+                http.post(format!("{hd}/categories"))
+                    .json(&json!({"name": "iso", "parent_id": "0"})),
+            ))
+            .await
+        }
+        Endpoint::PatchCategory => {
+            call(auth(
+                http.patch(format!("{hd}/categories/{}", ids.category))
+                    .json(&json!({"name": "patched"})),
+            ))
+            .await
+        }
+        Endpoint::CreateFaq => {
+            let rich = json!([{"type": "text", "content": "see"}, {"type": "image", "content": ids.image_key}]);
+            call(auth(http.post(format!("{hd}/faqs")).json(&json!({
+                "faq": {"question": "isolation 隔离", "answer_richtext": rich.to_string()}
+            }))))
+            .await
+        }
+        Endpoint::PatchFaq => {
+            call(auth(
+                http.patch(format!("{hd}/faqs/{}", ids.faq))
+                    .json(&json!({"faq": {"tags": ["patched"]}})),
+            ))
+            .await
+        }
     }
 }
 
 /// Which id slots an endpoint takes, beyond the token and the credential:
-/// ticket, message, image key, field.
+/// ticket (or its chat), message, image key, and its helpdesk object (a
+/// field, category or FAQ).
 fn slots(e: Endpoint) -> (bool, bool, bool, bool) {
     match e {
         Endpoint::TicketImage => (true, true, false, false),
         Endpoint::GetTicket
         | Endpoint::ListMessages
         | Endpoint::AnswerUserQuery
-        | Endpoint::UpdateTicket => (true, false, false, false),
+        | Endpoint::UpdateTicket
+        | Endpoint::BotMessage => (true, false, false, false),
         Endpoint::PostMessage => (true, false, true, false),
-        Endpoint::GetField | Endpoint::PatchField => (false, false, false, true),
+        Endpoint::ImImage | Endpoint::CreateFaq => (false, false, true, false),
+        Endpoint::FaqImage => (false, false, true, true),
+        Endpoint::GetField
+        | Endpoint::PatchField
+        | Endpoint::GetCategory
+        | Endpoint::PatchCategory
+        | Endpoint::GetFaq
+        | Endpoint::PatchFaq => (false, false, false, true),
         Endpoint::StartService
         | Endpoint::Subscribe
         | Endpoint::ListTickets
         | Endpoint::CustomizedFields
         | Endpoint::ListFields
-        | Endpoint::CreateField => (false, false, false, false),
+        | Endpoint::CreateField
+        | Endpoint::ListCategories
+        | Endpoint::ListFaqs
+        | Endpoint::SearchFaqs
+        | Endpoint::CreateCategory => (false, false, false, false),
     }
 }
 
@@ -238,6 +351,11 @@ fn writes(e: Endpoint) -> bool {
             | Endpoint::UpdateTicket
             | Endpoint::CreateField
             | Endpoint::PatchField
+            | Endpoint::BotMessage
+            | Endpoint::CreateCategory
+            | Endpoint::PatchCategory
+            | Endpoint::CreateFaq
+            | Endpoint::PatchFaq
     )
 }
 
@@ -325,9 +443,37 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
             .await
             .unwrap();
         let field = s(&created["data"]["ticket_customized_field_id"]).to_string();
+        let chat = c.ticket(&ticket).await.unwrap().chat_id.unwrap();
+        let hd = format!("{base}/open-apis/helpdesk/v1");
+        let made: Value = reqwest::Client::new()
+            .post(format!("{hd}/categories"))
+            .bearer_auth(&users[0])
+            .json(&json!({"name": "Iso", "parent_id": "0"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let category = s(&made["data"]["category"]["category_id"]).to_string();
+        let rich = json!([{"type": "image", "content": image_key}]).to_string();
+        let made: Value = reqwest::Client::new()
+            .post(format!("{hd}/faqs"))
+            .bearer_auth(&users[0])
+            .json(&json!({"faq": {"question": "Iso 隔离", "answer_richtext": rich, "category_id": category}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let faq = s(&made["data"]["faq"]["faq_id"]).to_string();
         tenants.push(Tenant {
             apps,
             users,
+            chat,
+            category,
+            faq,
             field,
             credential,
             ticket,
@@ -340,6 +486,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
     let missing_msg = ids::message_id();
     let missing_key = ids::image_key();
     let missing_field = ids::field_id();
+    let missing_chat = ids::chat_id();
 
     let endpoints = [
         Endpoint::TicketImage,
@@ -356,12 +503,27 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
         Endpoint::UpdateTicket,
         Endpoint::CreateField,
         Endpoint::PatchField,
+        Endpoint::ListCategories,
+        Endpoint::GetCategory,
+        Endpoint::ListFaqs,
+        Endpoint::GetFaq,
+        Endpoint::SearchFaqs,
+        Endpoint::FaqImage,
+        Endpoint::ImImage,
+        Endpoint::BotMessage,
+        Endpoint::CreateCategory,
+        Endpoint::PatchCategory,
+        Endpoint::CreateFaq,
+        Endpoint::PatchFaq,
     ];
     // What a list must not show of another tenant.
     let foreign_ids = |a: usize| -> Vec<String> {
         (0..TENANTS)
             .filter(|o| *o != a)
-            .flat_map(|o| [tenants[o].ticket.clone(), tenants[o].field.clone()])
+            .flat_map(|o| {
+                let t = &tenants[o];
+                [&t.ticket, &t.chat, &t.field, &t.category, &t.faq].map(|id| id.clone())
+            })
             .collect()
     };
     let mut checked = 0;
@@ -377,7 +539,8 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                 } else {
                     token
                 };
-                for h in 0..TENANTS {
+                for h in range(e.uses_credential()) {
+                    let h = if e.uses_credential() { h } else { a };
                     for t in range(uses_ticket) {
                         for m in range(uses_msg) {
                             for (k, f) in
@@ -390,9 +553,12 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                 let f = if uses_field { f } else { a };
                                 let ids = Ids {
                                     ticket: &tenants[t].ticket,
+                                    chat: &tenants[t].chat,
                                     msg: &tenants[m].msg,
                                     image_key: &tenants[k].image_key,
                                     field: &tenants[f].field,
+                                    category: &tenants[f].category,
+                                    faq: &tenants[f].faq,
                                 };
                                 let got =
                                     request(&base, e, &token, &tenants[h].credential, &ids).await;
@@ -406,14 +572,20 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                     assert_eq!((got.status, got.code), (400, 99991672), "{what}");
                                     continue;
                                 }
-                                if kind == Kind::Store || h != a {
-                                    assert_eq!((got.status, got.code), (403, 154003), "{what}");
-                                    continue;
-                                }
                                 let foreign = (uses_ticket && t != a)
                                     || (uses_msg && m != a)
                                     || (uses_key && k != a)
                                     || (uses_field && f != a);
+                                if let Endpoint::ImImage = e {
+                                    // Only the uploader (the full app) gets it.
+                                    if !foreign && kind != Kind::Full {
+                                        assert_eq!((got.status, got.code), (400, 234008), "{what}");
+                                        continue;
+                                    }
+                                } else if kind == Kind::Store || h != a {
+                                    assert_eq!((got.status, got.code), (403, 154003), "{what}");
+                                    continue;
+                                }
                                 if !foreign {
                                     assert!(got.status == 200 && got.code == 0, "{what}: {got:?}");
                                     let body = String::from_utf8_lossy(&got.body);
@@ -429,7 +601,7 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                             "{what}: other bytes"
                                         );
                                     }
-                                    if let Endpoint::PostMessage = e {
+                                    if let Endpoint::PostMessage | Endpoint::BotMessage = e {
                                         own_writes[a] += 1;
                                     }
                                     continue;
@@ -449,6 +621,9 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                     swap(k == a, &tenants[k].image_key, &missing_key),
                                     swap(f == a, &tenants[f].field, &missing_field),
                                 );
+                                let chat = swap(t == a, &tenants[t].chat, &missing_chat);
+                                let category = swap(f == a, &tenants[f].category, &missing_field);
+                                let faq = swap(f == a, &tenants[f].faq, &missing_field);
                                 let missing = request(
                                     &base,
                                     e,
@@ -456,9 +631,12 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                     &tenants[h].credential,
                                     &Ids {
                                         ticket: &ticket,
+                                        chat: &chat,
                                         msg: &msg,
                                         image_key: &key,
                                         field: &field,
+                                        category: &category,
+                                        faq: &faq,
                                     },
                                 )
                                 .await;
@@ -467,7 +645,10 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
                                     (t != a, &tenants[t].ticket, &missing_ticket),
                                     (m != a, &tenants[m].msg, &missing_msg),
                                     (k != a, &tenants[k].image_key, &missing_key),
+                                    (t != a, &tenants[t].chat, &missing_chat),
                                     (f != a, &tenants[f].field, &missing_field),
+                                    (f != a, &tenants[f].category, &missing_field),
+                                    (f != a, &tenants[f].faq, &missing_field),
                                 ] {
                                     if foreign {
                                         hint = hint.replace(id.as_str(), none.as_str());
@@ -510,9 +691,16 @@ async fn no_call_reads_or_writes_another_tenant_and_foreign_objects_look_missing
         );
     }
     eprintln!("tenant isolation: {checked} combinations of token, credential, ticket, message and image key checked");
-    // 243 downloads, 81 + 81 ticket and message reads, 243 posts, 27 + 27
-    // opens and subscriptions; then 27 lists, 81 answers, 27 + 27 field
-    // lists, 81 field reads, 81 updates, 27 field creations, 81 patches.
-    assert_eq!(checked, 702 + 27 + 81 + 27 + 27 + 81 + 81 + 27 + 81);
+    // Every endpoint: 3 tenants x 3 apps x each slot's range (3 for a slot
+    // the endpoint takes, 1 otherwise), credentials included.
+    let expected: usize = endpoints
+        .iter()
+        .map(|e| {
+            let (t, m, k, f) = slots(*e);
+            let n = |used: bool| if used { TENANTS } else { 1 };
+            TENANTS * 3 * n(e.uses_credential()) * n(t) * n(m) * n(k) * n(f)
+        })
+        .sum();
+    assert_eq!(checked, expected);
     server.terminate();
 }

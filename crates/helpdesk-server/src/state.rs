@@ -118,6 +118,13 @@ impl AppState {
         ));
         Ok(state)
     }
+
+    /// After this process's own write moved the change counter: drops the
+    /// cache now, not at the next poll, so that its next answer is the new
+    /// one (other processes see it at their poll).
+    pub async fn changed_here(&self) {
+        self.cache.observe(self.meta.generation().await.ok());
+    }
 }
 
 /// Polls the store's change counter until the state is dropped; when it

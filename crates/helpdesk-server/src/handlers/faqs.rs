@@ -306,7 +306,7 @@ async fn answer_images(
     for key in &keys {
         let image = found.iter().find(|i| &i.image_key == key).ok_or_else(|| {
             bad(format!(
-                "answer_richtext: image_key {key} is not an image uploaded by this tenant"
+                "answer_richtext: image_key {key} is not a live image uploaded by this tenant (unknown, or deleted)"
             ))
         })?;
         if !ordered.iter().any(|i| &i.image_key == key) {
@@ -535,6 +535,9 @@ pub async fn patch_faq(
         .await
         .map_err(store_error)?
         .ok_or_else(|| no_faq(&id))?;
+    if images.is_some() {
+        state.changed_here().await;
+    }
     release(&state, &released).await;
     Ok(success(json!({})))
 }
@@ -560,11 +563,14 @@ pub async fn delete_faq(
     caller: AgentCaller,
     Id(id): Id,
 ) -> Result<Response, Failure> {
-    let (_, released) = state
+    let (status, released) = state
         .meta
         .delete_faq(&caller.helpdesk.helpdesk_id, &id)
         .await?
         .ok_or_else(|| no_faq(&id))?;
+    if status == FAQ_GONE {
+        state.changed_here().await;
+    }
     release(&state, &released).await;
     Ok(success(json!({})))
 }

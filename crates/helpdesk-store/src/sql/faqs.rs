@@ -319,6 +319,8 @@ impl FaqRepo for Meta {
                 .execute(&mut *tx)
                 .await?;
             attach(&mut tx, &f.faq_id, images).await?;
+            // A download cached from the images it held is no longer true.
+            sqlx::query(crate::sql::BUMP).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Some(released))
