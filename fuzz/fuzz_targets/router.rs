@@ -49,6 +49,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
     ("PATCH", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
     ("DELETE", "/open-apis/helpdesk/v1/ticket_customized_fields/{field}"),
+    ("GET", "/open-apis/im/v1/images/{key}"),
+    ("GET", "/open-apis/helpdesk/v1/categories"),
+    ("POST", "/open-apis/helpdesk/v1/categories"),
+    ("PATCH", "/open-apis/helpdesk/v1/categories/{field}"),
+    ("GET", "/open-apis/helpdesk/v1/faqs"),
+    ("POST", "/open-apis/helpdesk/v1/faqs"),
+    ("GET", "/open-apis/helpdesk/v1/faqs/search"),
+    ("PATCH", "/open-apis/helpdesk/v1/faqs/{field}"),
+    ("GET", "/open-apis/helpdesk/v1/faqs/{field}/image/{key}"),
+    ("POST", "/open-apis/helpdesk/v1/message"),
 ];
 
 fn world() -> &'static World {
@@ -184,7 +194,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut uri = template
         .replace("{ticket}", &w.ticket)
-        .replace("{field}", &w.field);
+        .replace("{field}", &w.field)
+        .replace("{key}", "img_v3_00000000000000000000000000000000");
     if !query.is_empty() {
         uri.push('?');
         uri.push_str(&String::from_utf8_lossy(query));

@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Every code the API documents, but 155000 (which is a 500).
 const DOCUMENTED: &[i64] = &[
     0, 10003, 10014, 99991400, 99991661, 99991663, 99991668, 99991672, 154000, 154003, 154004,
-    154404, 234001, 234006, 234010, 234011,
+    154404, 234005, 234008, 234001, 234006, 234010, 234011,
 ];
 
 const PATHS: &[&str] = &[
@@ -34,6 +34,14 @@ const PATHS: &[&str] = &[
     "/open-apis/helpdesk/v1/customized_fields",
     "/open-apis/helpdesk/v1/ticket_customized_fields",
     "/open-apis/helpdesk/v1/ticket_customized_fields/{field}",
+    "/open-apis/im/v1/images/{key}",
+    "/open-apis/helpdesk/v1/categories",
+    "/open-apis/helpdesk/v1/categories/{field}",
+    "/open-apis/helpdesk/v1/faqs",
+    "/open-apis/helpdesk/v1/faqs/search",
+    "/open-apis/helpdesk/v1/faqs/{faq}",
+    "/open-apis/helpdesk/v1/faqs/{faq}/image/{key}",
+    "/open-apis/helpdesk/v1/message",
     "/open-apis/helpdesk/v1/ticket_images",
     "/open-apis/helpdesk/v1/events/subscribe",
     "/open-apis/helpdesk/v1/events/unsubscribe",
@@ -47,6 +55,7 @@ struct Known {
     /// An agent's user access token, for the methods called as a user.
     user_token: String,
     field: String,
+    faq: String,
     credential: String,
     ticket: String,
     msg: String,
@@ -113,6 +122,15 @@ fn query(rng: &mut StdRng, k: &Known) -> String {
                 "type",
                 "page_token",
                 "visible_only",
+                "query",
+                "base64",
+                "search",
+                "status",
+                "category_id",
+                "lang",
+                "order_by",
+                "asc",
+                "user_id_type",
                 "x",
                 "",
                 "%FF",
@@ -188,7 +206,7 @@ fn credential(rng: &mut StdRng, k: &Known) -> Vec<Vec<u8>> {
 }
 
 fn json_body(rng: &mut StdRng, k: &Known) -> Vec<u8> {
-    match rng.gen_range(0..24) {
+    match rng.gen_range(0..28) {
         0 => Vec::new(),
         1 => b"null".to_vec(),
         2 => b"[1,2,3]".to_vec(),
@@ -224,6 +242,26 @@ fn json_body(rng: &mut StdRng, k: &Known) -> Vec<u8> {
         20 => b"{\"open_id\":\"ou_x\",\"human_service\":true,\"appointed_agents\":[\"ou_nobody\",7]}".to_vec(),
         21 => b"{\"visible\":\"yes\"}".to_vec(),
         22 => b"{\"display_name\":\"\",\"key_name\":\"other\",\"field_type\":\"multiline\"}".to_vec(),
+        23 => pick(rng, &[
+            r#"{"faq":{"question":"q","answer_richtext":"not json"}}"#,
+            r#"{"faq":{"question":"q","answer_richtext":[{"type":"video","content":"x"}]}}"#,
+            r#"{"faq":{"question":"q","answer_richtext":"[{\"type\":\"image\",\"content\":\"img_v3_nope\"}]"}}"#,
+            r#"{"faq":{"question":"","answer":7,"tags":"t","category_id":[]}}"#,
+            r#"{"faq":{"question":"\u0000","answer":"\u0000"}}"#,
+            r#"{"faq":[]}"#,
+        ]).as_bytes().to_vec(),
+        24 => format!(r#"{{"faq":{{"question":"{}","answer_richtext":[{{"type":"image","content":"{}"}}]}}}}"#, "问".repeat(rng.gen_range(1..50_000)), k.image_key).into_bytes(),
+        25 => pick(rng, &[
+            r#"{"name":"","parent_id":"0"}"#,
+            r#"{"name":"n","parent_id":"7000000000000000000"}"#,
+            r#"{"name":[],"language":7}"#,
+        ]).as_bytes().to_vec(),
+        26 => pick(rng, &[
+            r#"{"msg_type":"interactive","content":"{}","receiver_id":"oc_x","receive_type":"chat"}"#,
+            r#"{"msg_type":"text","content":"{\"text\":\"hi\"}","receiver_id":"ou_x","receive_type":"group"}"#,
+            r#"{"msg_type":"image","content":"{\"image_key\":\"../x\"}","receiver_id":"ou_x","receive_type":"user"}"#,
+            r#"{"msg_type":"text","content":7}"#,
+        ]).as_bytes().to_vec(),
         _ => b"{\"events\":[{\"type\":\"helpdesk.ticket\"},{\"subtype\":null},7]}".to_vec(),
     }
 }
@@ -283,7 +321,9 @@ fn generate(rng: &mut StdRng, k: &Known) -> Request {
     let template = *pick(rng, PATHS);
     let mut target = template
         .replace("{ticket}", &hostile_id(rng, &k.ticket))
-        .replace("{field}", &hostile_id(rng, &k.field));
+        .replace("{field}", &hostile_id(rng, &k.field))
+        .replace("{faq}", &hostile_id(rng, &k.faq))
+        .replace("{key}", &hostile_id(rng, &k.image_key));
     if rng.gen_bool(0.6) {
         target = format!("{target}?{}", query(rng, k));
     }
@@ -299,8 +339,12 @@ fn generate(rng: &mut StdRng, k: &Known) -> Request {
         pick(rng, &["GET", "GET", "HEAD", "POST"]).to_string()
     } else if template.ends_with("messages") || template.ends_with("ticket_customized_fields") {
         pick(rng, &["GET", "POST"]).to_string()
-    } else if template.ends_with("{field}") {
+    } else if template.ends_with("{field}") || template.ends_with("{faq}") {
         pick(rng, &["GET", "PATCH", "DELETE"]).to_string()
+    } else if template.ends_with("{key}") || template.ends_with("search") {
+        pick(rng, &["GET", "GET", "HEAD"]).to_string()
+    } else if template.ends_with("categories") || template.ends_with("faqs") {
+        pick(rng, &["GET", "POST"]).to_string()
     } else if template.ends_with("/tickets") || template.ends_with("customized_fields") {
         pick(rng, &["GET", "GET", "HEAD"]).to_string()
     } else {
@@ -496,7 +540,19 @@ async fn generated_hostile_requests_get_documented_answers_and_break_nothing() {
         .json()
         .await
         .unwrap();
+    let rich = serde_json::json!([{"type": "image", "content": image_key}]).to_string();
+    let made: Value = reqwest::Client::new()
+        .post(format!("{base}/open-apis/helpdesk/v1/faqs"))
+        .bearer_auth(&user_token)
+        .json(&serde_json::json!({"faq": {"question": "hostile 问题", "answer_richtext": rich}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let known = Known {
+        faq: s(&made["data"]["faq"]["faq_id"]).to_string(),
         user_token,
         field: s(&created["data"]["ticket_customized_field_id"]).to_string(),
         token: caller.token.clone(),

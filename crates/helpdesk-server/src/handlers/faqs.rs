@@ -718,8 +718,12 @@ pub async fn faq_image(
     method: Method,
     headers: HeaderMap,
     uri: Uri,
-    Path((faq_id, image_key)): Path<(String, String)>,
+    ids: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, Failure> {
+    // A segment that cannot be decoded names nothing: 154004, as any id.
+    let Ok(Path((faq_id, image_key))) = ids else {
+        return Err(ApiError::NotFound("the id in the path is not valid".into()).into());
+    };
     let presented = Presented::read(&headers, &state)?;
     let credential = headers
         .get(helpdesk_core::wire::header::HELPDESK_CREDENTIAL)
