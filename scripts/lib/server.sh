@@ -35,9 +35,10 @@ peak_rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$1.time
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 
 # provision_image FILE: with a server running, provisions a tenant, app and
-# helpdesk, posts FILE as an image message, and sets $token, $cred, $ticket and
-# $image_path (the ticket_images path and query of that image; the port
-# changes with every run_server, so join it to $base when calling).
+# helpdesk, posts FILE as an image message, and sets $token, $cred, $ticket,
+# $image_key, $helpdesk_id, $app_id and $image_path (the ticket_images path
+# and query of that image; the port changes with every run_server, so join
+# it to $base when calling).
 provision_image() {
   local tenant app hd key msg
   tenant=$("$bin" admin --data-dir "$data" tenant create --name bench | field tenant_key)
@@ -49,6 +50,7 @@ provision_image() {
     field tenant_access_token)
   key=$(curl -s "$base/open-apis/im/v1/images" -H "Authorization: Bearer $token" \
     -F image_type=message -F "image=@$1" | field image_key)
+  image_key=$key helpdesk_id=$(echo "$hd" | field helpdesk_id) app_id=$(echo "$app" | field app_id)
   ticket=$(curl -s "$base/open-apis/helpdesk/v1/start_service" -H "Authorization: Bearer $token" \
     -H "X-Lark-Helpdesk-Authorization: $cred" -d '{"open_id":"ou_bench"}' | field ticket_id)
   msg=$(curl -s "$base/open-apis/helpdesk/v1/tickets/$ticket/messages" -H "Authorization: Bearer $token" \
@@ -86,4 +88,16 @@ db.executescript(sys.argv[3])
 db.commit()
 PY
   fi
+}
+
+# provision_faq: after provision_image, an agent's FAQ whose answer holds
+# that image; sets $faq_path (the faq_image path of it).
+provision_faq() {
+  local agent user faq
+  agent=$("$bin" admin --data-dir "$data" agent create --helpdesk "$helpdesk_id" --name bench | field agent_id)
+  user=$("$bin" admin --data-dir "$data" agent token --agent "$agent" --app "$app_id" | field user_access_token)
+  faq=$(curl -s "$base/open-apis/helpdesk/v1/faqs" -H "Authorization: Bearer $user" \
+    -d "{\"faq\":{\"question\":\"bench\",\"answer_richtext\":[{\"type\":\"image\",\"content\":\"$image_key\"}]}}" |
+    field faq_id)
+  faq_path="/open-apis/helpdesk/v1/faqs/$faq/image/$image_key"
 }
