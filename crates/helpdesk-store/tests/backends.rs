@@ -436,6 +436,18 @@ fn comparable(rows: Vec<helpdesk_store::Record>) -> String {
                 f.seq = 0;
                 format!("{f:?}")
             }
+            helpdesk_store::Record::Category(mut c) => {
+                c.seq = 0;
+                format!("{c:?}")
+            }
+            helpdesk_store::Record::Faq(mut f) => {
+                f.seq = 0;
+                format!("{f:?}")
+            }
+            helpdesk_store::Record::BotMessage(mut m) => {
+                m.seq = 0;
+                format!("{m:?}")
+            }
             r => format!("{r:?}"),
         })
         .collect::<Vec<_>>()
@@ -476,6 +488,38 @@ async fn export_then_import_copies_every_table_between_backends() {
         .await
         .unwrap()
         .unwrap();
+    // And FAQs with their categories and images, and bot messages.
+    from.create_category(&helpdesk_store::Category {
+        seq: 0,
+        category_id: "7000000000000000001".into(),
+        helpdesk_id: w.helpdesk_id.clone(),
+        name: "账号".into(),
+        parent_id: String::new(),
+        language: "zh_cn".into(),
+        created_at: 1,
+        updated_at: 1,
+    })
+    .await
+    .unwrap();
+    let held = from
+        .add_image(&w.tenant, &w.app_id, &blob(4), "faq.png")
+        .await
+        .unwrap();
+    from.create_faq(&faq(&w.helpdesk_id, "无法登录", "重置密码"), &[held])
+        .await
+        .unwrap();
+    from.add_bot_message(&helpdesk_store::BotMessage {
+        seq: 0,
+        message_id: "om_bot".into(),
+        app_id: w.app_id.clone(),
+        tenant_key: w.tenant.clone(),
+        receiver_id: "ou_someone".into(),
+        msg_type: "text".into(),
+        content: r#"{"text":"hi"}"#.into(),
+        created_at: 1,
+    })
+    .await
+    .unwrap();
     from.signing_keys().await.unwrap();
     for (to_name, to, _dir) in &stores {
         if to_name == from_name {
