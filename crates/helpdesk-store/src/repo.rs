@@ -193,10 +193,9 @@ pub trait FaqRepo: Send + Sync + 'static {
     async fn faq_image_keys(&self, faq_id: &str) -> Result<Vec<String>>;
     async fn faqs(&self, helpdesk_id: &str, query: &FaqQuery) -> Result<FaqPage>;
     /// Replaces the FAQ's row and, with `images`, the images it holds (a
-    /// key it no longer holds is deleted when nothing else holds it; the
-    /// change counter moves); `None` when it is not there, else the SHA-256
-    /// of every image released, for `cleanup`.
-    async fn update_faq(&self, faq: &Faq, images: Option<&[Image]>) -> Result<Option<Vec<String>>>;
+    /// key it no longer holds stays its uploader's; the change counter
+    /// moves); false when it is not there.
+    async fn update_faq(&self, faq: &Faq, images: Option<&[Image]>) -> Result<bool>;
     /// Deletes an FAQ: an online one becomes deleted (recoverable), a
     /// deleted one gone for good, which releases its images (their keys are
     /// deleted when nothing else holds them, and the change counter moves).

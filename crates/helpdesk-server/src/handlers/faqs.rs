@@ -529,16 +529,17 @@ pub async fn patch_faq(
     faq.search_grams = grams(&faq.question, &faq.answer);
     faq.update_user = caller.agent.agent_id.clone();
     faq.update_time = helpdesk_store::now_ms().max(faq.update_time);
-    let released = state
+    if !state
         .meta
         .update_faq(&faq, images.as_deref())
         .await
         .map_err(store_error)?
-        .ok_or_else(|| no_faq(&id))?;
+    {
+        return Err(no_faq(&id));
+    }
     if images.is_some() {
         state.changed_here().await;
     }
-    release(&state, &released).await;
     Ok(success(json!({})))
 }
 

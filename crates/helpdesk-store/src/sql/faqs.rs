@@ -280,7 +280,7 @@ impl FaqRepo for Meta {
         })
     }
 
-    async fn update_faq(&self, f: &Faq, images: Option<&[Image]>) -> Result<Option<Vec<String>>> {
+    async fn update_faq(&self, f: &Faq, images: Option<&[Image]>) -> Result<bool> {
         check_faq(f)?;
         let mut tx = self.write().await?;
         let done = sqlx::query(
@@ -304,16 +304,11 @@ impl FaqRepo for Meta {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Ok(None);
+            return Ok(false);
         }
-        let mut released = Vec::new();
         if let Some(images) = images {
-            let held = keys_of(&mut tx, &f.faq_id).await?;
-            let dropped: Vec<String> = held
-                .into_iter()
-                .filter(|k| !images.iter().any(|i| &i.image_key == k))
-                .collect();
-            released = release(&mut tx, &f.faq_id, &dropped).await?;
+            // A key the answer no longer names stays its uploader's (an
+            // edit can be undone); only a final delete releases images.
             sqlx::query("DELETE FROM faq_images WHERE faq_id = $1")
                 .bind(&f.faq_id)
                 .execute(&mut *tx)
@@ -323,7 +318,7 @@ impl FaqRepo for Meta {
             sqlx::query(crate::sql::BUMP).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(Some(released))
+        Ok(true)
     }
 
     async fn delete_faq(
