@@ -35,7 +35,7 @@ use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use envelope::{api_error, envelope, log_id};
+use envelope::{api_error, envelope};
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
 pub use image::TicketImage;
 pub use model::*;
