@@ -17,8 +17,11 @@
 #![deny(missing_docs)]
 
 mod api;
+mod categories;
 mod envelope;
 mod error;
+mod faq_model;
+mod faqs;
 mod image;
 mod model;
 mod retry;
@@ -36,7 +39,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use envelope::{api_error, envelope};
+pub use categories::*;
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
+pub use faq_model::*;
+pub use faqs::*;
 pub use image::TicketImage;
 pub use model::*;
 use retry::Idempotence;
