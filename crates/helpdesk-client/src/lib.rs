@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod bot_message;
 mod categories;
 mod envelope;
 mod error;
@@ -39,6 +40,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use envelope::{api_error, envelope};
+pub use bot_message::*;
 pub use categories::*;
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
 pub use faq_model::*;
