@@ -107,12 +107,19 @@ impl<'a> ListFaqs<'a> {
         p
     }
 
-    async fn page(&self, page_token: Option<&str>, page_size: Option<u32>) -> Result<FaqPage, Error> {
+    async fn page(
+        &self,
+        page_token: Option<&str>,
+        page_size: Option<u32>,
+    ) -> Result<FaqPage, Error> {
         let params = self.params(page_token, page_size);
         self.client
-            .call(path::FAQS, Auth::Helpdesk, Idempotence::Safe, |http, url| {
-                http.get(url).query(&params)
-            })
+            .call(
+                path::FAQS,
+                Auth::Helpdesk,
+                Idempotence::Safe,
+                |http, url| http.get(url).query(&params),
+            )
             .await
     }
 

@@ -39,9 +39,9 @@ use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use envelope::{api_error, envelope};
 pub use bot_message::*;
 pub use categories::*;
+use envelope::{api_error, envelope};
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
 pub use faq_model::*;
 pub use faqs::*;
