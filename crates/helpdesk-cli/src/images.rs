@@ -1,5 +1,6 @@
-//! `helpdesk images …`: download a ticket's images from Feishu or from a
-//! helpdesk server, through the Rust SDK.
+//! `helpdesk images …`: download a ticket's or an FAQ's images from Feishu
+//! or from a helpdesk server, through the Rust SDK. The FAQ's export is in
+//! `faq_images.rs`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -44,31 +45,42 @@ impl Remote {
 
 #[derive(Subcommand)]
 pub enum ImagesCommand {
-    /// Download one image of a message.
+    /// Download one image of a ticket's message (--ticket, --msg) or of an
+    /// FAQ's answer (--faq, --key).
     Get {
         #[command(flatten)]
         remote: Remote,
         /// The ticket's id.
-        #[arg(long)]
-        ticket: String,
+        #[arg(long, required_unless_present = "faq", conflicts_with = "faq")]
+        ticket: Option<String>,
         /// The message's id or message_id.
-        #[arg(long)]
-        msg: String,
+        #[arg(long, required_unless_present = "faq", conflicts_with = "faq")]
+        msg: Option<String>,
         /// Which image of a post, from 0; not needed for an image message.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "faq")]
         index: Option<u32>,
+        /// The FAQ's id (with --key).
+        #[arg(long, requires = "key")]
+        faq: Option<String>,
+        /// The image_key of an image element of the FAQ's answer.
+        #[arg(long, requires = "faq")]
+        key: Option<String>,
         /// Where to write it (`-` for stdout); default: the server's file name.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
-    /// Download every image of every message of a ticket into a directory,
-    /// with a manifest.json; a re-run downloads only what is missing or changed.
+    /// Download every image of every message of a ticket (--ticket), or every
+    /// image of an FAQ's answer (--faq), into a directory, with a
+    /// manifest.json; a re-run downloads only what is missing or changed.
     Export {
         #[command(flatten)]
         remote: Remote,
         /// The ticket's id.
+        #[arg(long, required_unless_present = "faq", conflicts_with = "faq")]
+        ticket: Option<String>,
+        /// The FAQ's id: its answer's image elements, in order.
         #[arg(long)]
-        ticket: String,
+        faq: Option<String>,
         /// The directory to fill (made if missing).
         #[arg(long)]
         out: PathBuf,
@@ -111,13 +123,17 @@ pub async fn run(command: ImagesCommand) -> Result<()> {
             ticket,
             msg,
             index,
+            faq,
+            key,
             output,
         } => {
             let client = remote.client()?;
-            let image = client
-                .ticket_image(&ticket, &msg, index)
-                .await
-                .map_err(|e| explain(e, &remote.base_url))?;
+            let image = match (faq, key, ticket, msg) {
+                (Some(faq), Some(key), _, _) => client.faq_image(&faq, &key).await,
+                (_, _, Some(ticket), Some(msg)) => client.ticket_image(&ticket, &msg, index).await,
+                _ => bail!("give --ticket with --msg, or --faq with --key"),
+            }
+            .map_err(|e| explain(e, &remote.base_url))?;
             if output.as_deref() == Some(Path::new("-")) {
                 let mut stdout = tokio::io::stdout();
                 let mut stream = std::pin::pin!(image.bytes_stream());
@@ -137,9 +153,16 @@ pub async fn run(command: ImagesCommand) -> Result<()> {
         ImagesCommand::Export {
             remote,
             ticket,
+            faq,
             out,
             concurrency,
-        } => export(&remote, &ticket, &out, concurrency.into()).await,
+        } => match (faq, ticket) {
+            (Some(faq), _) => {
+                crate::faq_images::export(&remote, &faq, &out, concurrency.into()).await
+            }
+            (None, Some(ticket)) => export(&remote, &ticket, &out, concurrency.into()).await,
+            (None, None) => bail!("give --ticket or --faq"),
+        },
     }
 }
 
@@ -182,7 +205,7 @@ enum Done {
     Unchanged(Entry),
 }
 
-async fn sha256_of(path: &Path) -> std::io::Result<(u64, String)> {
+pub(crate) async fn sha256_of(path: &Path) -> std::io::Result<(u64, String)> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut file = std::fs::File::open(path)?;
@@ -196,18 +219,44 @@ async fn sha256_of(path: &Path) -> std::io::Result<(u64, String)> {
 
 /// Safe on every OS: ASCII letters, digits, `-`, `_` and `.` only.
 fn file_name(created_at: i64, message_id: &str, index: u32, ext: &str) -> String {
-    let clean = |s: &str| {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect::<String>()
-    };
     format!("{created_at}_{}_{index}.{}", clean(message_id), clean(ext))
+}
+
+/// `s` with everything but ASCII letters, digits, `-` and `_` made `_`.
+pub(crate) fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The extension to save a download under: its content type's, else its
+/// file name's, else `bin`.
+pub(crate) fn extension_of(image: &helpdesk_client::TicketImage) -> String {
+    image
+        .extension()
+        .map(str::to_string)
+        .or_else(|| {
+            image
+                .file_name
+                .as_deref()
+                .and_then(|n| n.rsplit_once('.'))
+                .map(|(_, e)| e.to_string())
+        })
+        .unwrap_or_else(|| "bin".into())
+}
+
+/// Writes `value` as `path` atomically (a temporary file, then a rename).
+pub(crate) async fn write_manifest(path: &Path, value: &impl Serialize) -> Result<()> {
+    let tmp = path.with_file_name(".manifest.json.partial");
+    tokio::fs::write(&tmp, serde_json::to_vec_pretty(value)?).await?;
+    tokio::fs::rename(&tmp, path).await?;
+    Ok(())
 }
 
 async fn fetch(
@@ -229,17 +278,7 @@ async fn fetch(
         .ticket_image(ticket, &job.message.id, job.index)
         .await?;
     let content_type = image.content_type.clone().unwrap_or_default();
-    let ext = image
-        .extension()
-        .map(str::to_string)
-        .or_else(|| {
-            image
-                .file_name
-                .as_deref()
-                .and_then(|n| n.rsplit_once('.'))
-                .map(|(_, e)| e.to_string())
-        })
-        .unwrap_or_else(|| "bin".into());
+    let ext = extension_of(&image);
     let name = file_name(
         job.message.created_at,
         &job.message.id,
@@ -305,7 +344,7 @@ async fn export(remote: &Remote, ticket: &str, out: &Path, concurrency: usize) -
             async move {
                 let before = previous.get(&(job.message.id.clone(), job.position()));
                 let result = fetch(client, ticket, out, job, before).await;
-                progress.finished(job, &result);
+                progress.finished(&job_label(job), result.as_ref().map(done_line));
                 (job, result)
             }
         })
@@ -347,9 +386,7 @@ async fn export(remote: &Remote, ticket: &str, out: &Path, concurrency: usize) -
         ticket_id: ticket.to_string(),
         images: entries,
     };
-    let tmp = out.join(".manifest.json.partial");
-    tokio::fs::write(&tmp, serde_json::to_vec_pretty(&manifest)?).await?;
-    tokio::fs::rename(&tmp, &manifest_path).await?;
+    write_manifest(&manifest_path, &manifest).await?;
 
     eprintln!(
         "{total} image(s): {downloaded} downloaded ({bytes} bytes), {unchanged} already present, {} failed; manifest: {}",
@@ -368,8 +405,20 @@ async fn export(remote: &Remote, ticket: &str, out: &Path, concurrency: usize) -
     Ok(())
 }
 
+fn job_label(job: &Job) -> String {
+    format!("message {} image {}", job.message.id, job.position())
+}
+
+/// What a progress line says of a finished download, and its bytes.
+fn done_line(done: &Done) -> (String, u64) {
+    match done {
+        Done::Downloaded(e) => (format!("saved {} ({} bytes)", e.file_name, e.size), e.size),
+        Done::Unchanged(e) => (format!("unchanged {}", e.file_name), 0),
+    }
+}
+
 /// A progress bar on a terminal, plain lines elsewhere.
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: u64,
     done: std::sync::atomic::AtomicU64,
@@ -377,7 +426,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64) -> Progress {
+    pub(crate) fn new(total: u64) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total);
             if let Ok(style) =
@@ -395,23 +444,16 @@ impl Progress {
         }
     }
 
-    fn finished(&self, job: &Job, result: &Result<Done>) {
+    /// One download finished: `result` is what to say of it and the bytes
+    /// it wrote, or its error; `label` names it in a failure's line.
+    pub(crate) fn finished(&self, label: &str, result: Result<(String, u64), &anyhow::Error>) {
         use std::sync::atomic::Ordering::SeqCst;
         let n = self.done.fetch_add(1, SeqCst) + 1;
-        let size = match result {
-            Ok(Done::Downloaded(e)) => e.size,
-            _ => 0,
+        let (what, size) = match result {
+            Ok(done) => done,
+            Err(e) => (format!("FAILED {label}: {e:#}"), 0),
         };
         let bytes = self.bytes.fetch_add(size, SeqCst) + size;
-        let what = match result {
-            Ok(Done::Downloaded(e)) => format!("saved {} ({} bytes)", e.file_name, e.size),
-            Ok(Done::Unchanged(e)) => format!("unchanged {}", e.file_name),
-            Err(e) => format!(
-                "FAILED message {} image {}: {e:#}",
-                job.message.id,
-                job.position()
-            ),
-        };
         match &self.bar {
             Some(bar) => {
                 bar.set_position(n);
@@ -421,7 +463,7 @@ impl Progress {
         }
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod faq_images;
 mod images;
 mod logging;
 mod metrics;
@@ -75,7 +76,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
-    /// Download a ticket's images from Feishu or a helpdesk server.
+    /// Download a ticket's or an FAQ's images from Feishu or a helpdesk server.
     Images {
         #[command(subcommand)]
         command: images::ImagesCommand,

@@ -4,10 +4,11 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use crate::envelope::{envelope, log_id};
 use crate::Error;
 
-/// An image being downloaded by `ticket_image`: its metadata, and its bytes as
-/// they arrive (nothing is buffered whole).
+/// An image being downloaded (by `ticket_image`, `faq_image` or `im_image`):
+/// its metadata, and its bytes as they arrive (nothing is buffered whole).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TicketImage {
@@ -24,6 +25,51 @@ pub struct TicketImage {
 }
 
 impl TicketImage {
+    /// Reads a download's 2xx answer. An image answer is HTTP 200 and never
+    /// JSON: a JSON body is Feishu's envelope of an error (its download
+    /// endpoints have answered some errors with HTTP 200), read as one.
+    pub(crate) async fn from_response(
+        resp: reqwest::Response,
+        url: String,
+    ) -> Result<TicketImage, Error> {
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type");
+        let is_json = content_type.as_deref().is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if is_json {
+            let (status, log_id, _) = envelope(resp).await?;
+            return Err(Error::Protocol {
+                status,
+                log_id,
+                detail: "an image answer was JSON with code 0".into(),
+            });
+        }
+        if resp.status() != reqwest::StatusCode::OK {
+            return Err(Error::Protocol {
+                status: resp.status().as_u16(),
+                log_id: log_id(&resp),
+                detail: "an image answer is HTTP 200".into(),
+            });
+        }
+        Ok(TicketImage {
+            file_name: header("content-disposition")
+                .and_then(|h| helpdesk_core::disposition::parse_file_name(&h)),
+            content_type,
+            content_length: resp.content_length(),
+            log_id: log_id(&resp),
+            url,
+            response: resp,
+        })
+    }
+
     /// The file extension of the content type, without a dot (`png`, `jpg`…).
     pub fn extension(&self) -> Option<&'static str> {
         self.content_type

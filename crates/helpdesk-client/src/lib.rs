@@ -17,8 +17,12 @@
 #![deny(missing_docs)]
 
 mod api;
+mod bot_message;
+mod categories;
 mod envelope;
 mod error;
+mod faq_model;
+mod faqs;
 mod image;
 mod model;
 mod retry;
@@ -35,8 +39,12 @@ use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use envelope::{api_error, envelope, log_id};
+pub use bot_message::*;
+pub use categories::*;
+use envelope::{api_error, envelope};
 pub use error::{ApiError, Error, INVALID_TOKEN, RATE_LIMITED};
+pub use faq_model::*;
+pub use faqs::*;
 pub use image::TicketImage;
 pub use model::*;
 use retry::Idempotence;
