@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         },
     ]);
     let _ = claimed_app_id(text);
-    for kind in [TokenKind::Tenant, TokenKind::App] {
+    for kind in [TokenKind::Tenant, TokenKind::App, TokenKind::User] {
         assert!(
             signer.verify(kind, text, 1_000).is_none(),
             "a forged token verified: {text:?}"
@@ -33,4 +33,14 @@ fuzz_target!(|data: &[u8]| {
         .expect("issued verifies");
     assert_eq!(claims.app_id, text);
     assert_eq!(claimed_app_id(&issued.token).as_deref(), Some(text));
+    // A user token names its app and user; app ids never hold a colon.
+    if !text.contains(':') {
+        let issued = signer.issue_user(text, "ou_fuzz", 0, 1_000, TOKEN_LIFETIME);
+        let claims = signer
+            .verify(TokenKind::User, &issued.token, 1_000)
+            .expect("issued verifies");
+        assert_eq!((claims.app_id.as_str(), claims.user.as_str()), (text, "ou_fuzz"));
+        assert_eq!(claimed_app_id(&issued.token).as_deref(), Some(text));
+        assert!(signer.verify(TokenKind::Tenant, &issued.token, 1_000).is_none());
+    }
 });

@@ -222,10 +222,8 @@ impl TokenSigner {
 
 /// The app id a token names, read without checking it: for log lines only.
 pub fn claimed_app_id(token: &str) -> Option<String> {
-    let rest = token
-        .strip_prefix("t-")
-        .or_else(|| token.strip_prefix("a-"))
-        .or_else(|| token.strip_prefix("u-"))?;
+    let kind = TokenKind::of(token)?;
+    let rest = &token[kind.prefix().len()..];
     let mut parts = rest.split('.');
     let payload = match (parts.next(), parts.next(), parts.next()) {
         (Some(_key_id), Some(payload), Some(_sig)) => payload,
@@ -235,7 +233,12 @@ pub fn claimed_app_id(token: &str) -> Option<String> {
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
     let mut fields = payload.rsplitn(3, ':');
     let subject = fields.nth(2)?;
-    Some(subject.split(':').next().unwrap_or(subject).to_string())
+    // As `verify` reads it: a user token's subject is `app_id:open_id`.
+    Some(match kind {
+        TokenKind::User => subject.split_once(':')?.0,
+        _ => subject,
+    }
+    .to_string())
 }
 
 #[cfg(test)]
