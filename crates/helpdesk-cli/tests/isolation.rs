@@ -144,7 +144,10 @@ struct Ids<'a> {
 }
 
 async fn request(base: &str, e: Endpoint, token: &str, cred: &str, ids: &Ids<'_>) -> Answer {
-    let http = reqwest::Client::new();
+    // One client for the whole matrix: its connections are kept alive (a
+    // client per request connected anew each time, and tripled the run).
+    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let http = HTTP.get_or_init(reqwest::Client::new);
     let auth = |r: reqwest::RequestBuilder| {
         r.bearer_auth(token)
             .header("X-Lark-Helpdesk-Authorization", cred)

@@ -234,11 +234,13 @@ pub fn claimed_app_id(token: &str) -> Option<String> {
     let mut fields = payload.rsplitn(3, ':');
     let subject = fields.nth(2)?;
     // As `verify` reads it: a user token's subject is `app_id:open_id`.
-    Some(match kind {
-        TokenKind::User => subject.split_once(':')?.0,
-        _ => subject,
-    }
-    .to_string())
+    Some(
+        match kind {
+            TokenKind::User => subject.split_once(':')?.0,
+            _ => subject,
+        }
+        .to_string(),
+    )
 }
 
 #[cfg(test)]
