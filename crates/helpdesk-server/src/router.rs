@@ -10,8 +10,8 @@ use helpdesk_core::wire::path::{
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{
-    bot_message, events, faqs, fields, im_images, messages, probes, ticket_images, tickets, token,
-    upload,
+    bot_message, categories, events, faq_image, faqs, fields, im_images, messages, probes,
+    ticket_images, tickets, token, upload,
 };
 use crate::response::{envelope, not_found, panic_response, Route};
 use crate::AppState;
@@ -80,13 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route(IMAGE, get(im_images::im_image))
         .route(
             CATEGORIES,
-            get(faqs::list_categories).post(faqs::create_category),
+            get(categories::list_categories).post(categories::create_category),
         )
         .route(
             CATEGORY,
-            get(faqs::get_category)
-                .patch(faqs::patch_category)
-                .delete(faqs::delete_category),
+            get(categories::get_category)
+                .patch(categories::patch_category)
+                .delete(categories::delete_category),
         )
         .route(FAQS, get(faqs::list_faqs).post(faqs::create_faq))
         .route(FAQ_SEARCH, get(faqs::search_faqs))
@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(faqs::patch_faq)
                 .delete(faqs::delete_faq),
         )
-        .route(FAQ_IMAGE, get(faqs::faq_image))
+        .route(FAQ_IMAGE, get(faq_image::faq_image))
         .route(BOT_MESSAGE, post(bot_message::bot_message))
         .route(START_SERVICE, post(tickets::start_service))
         .route(TICKETS, get(tickets::list_tickets))

@@ -13,7 +13,7 @@ use helpdesk_core::{ids, ApiError};
 use helpdesk_store::{BotMessage, NewMessage, StoreError, CLOSED_STATUSES};
 use serde_json::{json, Value};
 
-use super::{json_object, string_field};
+use super::{json_object, string_field, tenant_images};
 use crate::auth::HelpdeskWriter;
 use crate::query;
 use crate::response::{success, Failure};
@@ -72,16 +72,7 @@ pub async fn bot_message(
                 )));
             }
             let keys = content::image_keys(kind, &content).map_err(|e| bad(e.0))?;
-            let images = state.meta.images(&app.tenant_key, &keys).await?;
-            let mut ordered = Vec::with_capacity(keys.len());
-            for key in &keys {
-                let image = images.iter().find(|i| &i.image_key == key).ok_or_else(|| {
-                    bad(format!(
-                        "image_key {key} is not an image uploaded by this tenant"
-                    ))
-                })?;
-                ordered.push(image.clone());
-            }
+            let ordered = tenant_images(&state, &app.tenant_key, &keys).await?;
             let message = state
                 .meta
                 .add_message(NewMessage {

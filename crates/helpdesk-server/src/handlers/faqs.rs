@@ -1,247 +1,51 @@
-//! FAQs and their categories: `/categories`, `/faqs`, `/faqs/search` and
-//! `/faqs/:id/image/:image_key`, under `/open-apis/helpdesk/v1`. Writes
-//! take an agent's user token and reads the tenant token with the helpdesk
-//! credential, as the SDKs send them.
+//! FAQs: `/faqs`, `/faqs/search` and `/faqs/:id/image/:image_key`, under
+//! `/open-apis/helpdesk/v1` (their categories are in `categories.rs`).
+//! Writes take an agent's user token and reads the tenant token with the
+//! helpdesk credential, as the SDKs send them.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::State;
+use axum::http::Uri;
 use axum::response::Response;
 use base64::Engine;
-use helpdesk_core::{disposition, ids, scope, search, ApiError};
+use helpdesk_core::{ids, search, ApiError};
 use helpdesk_store::{
     json_list, Category, Faq, FaqQuery, Image, StoreError, User, FAQ_DELETED, FAQ_GONE, FAQ_ONLINE,
 };
 use serde_json::{json, Map, Value};
 
-use super::download::{answer, header_value, Missing};
-use super::json_object;
-use crate::auth::{AgentCaller, HelpdeskReader, Presented};
-use crate::cache::{Decided, DownloadCache};
+use super::categories::category_json;
+use super::{json_object, Id};
+use crate::auth::{AgentCaller, HelpdeskReader};
 use crate::query;
 use crate::response::{success, Failure};
 use crate::AppState;
 
-fn bad(detail: impl Into<String>) -> Failure {
+pub(super) fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
 }
 
-fn store_error(e: StoreError) -> Failure {
+pub(super) fn store_error(e: StoreError) -> Failure {
     match e {
         StoreError::Invalid(d) => bad(d),
         e => e.into(),
     }
 }
 
-/// A path's `:id` (undecodable: not found, like any unknown id).
-pub struct Id(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Id {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
-        match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Id(id)),
-            Err(_) => Err(ApiError::NotFound("the id in the path is not valid".into()).into()),
-        }
-    }
-}
-
-fn no_category(id: &str) -> Failure {
-    Failure(ApiError::NotFound(format!(
-        "no category {id} in this helpdesk"
-    )))
-}
-
 fn no_faq(id: &str) -> Failure {
     Failure(ApiError::NotFound(format!("no faq {id} in this helpdesk")))
 }
 
-fn text<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Failure> {
+pub(super) fn text<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, Failure> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         Some(_) => Err(bad(format!("`{name}` is a string"))),
     }
-}
-
-/// A category as the SDKs' `Category` reads it.
-fn category_json(c: &Category) -> Value {
-    json!({
-        "category_id": c.category_id,
-        "id": c.category_id,
-        "name": c.name,
-        "parent_id": c.parent_id,
-        "helpdesk_id": c.helpdesk_id,
-        "language": c.language,
-    })
-}
-
-/// `parent_id` must name a category of this helpdesk that is not `id`
-/// itself or below it.
-fn check_parent(all: &[Category], parent: &str, id: Option<&str>) -> Result<(), Failure> {
-    if parent.is_empty() || parent == "0" {
-        return Ok(());
-    }
-    let mut at = Some(parent);
-    let mut steps = 0;
-    while let Some(p) = at {
-        if Some(p) == id {
-            return Err(bad(format!(
-                "parent_id {parent} is the category itself or below it: that would be a cycle"
-            )));
-        }
-        let Some(c) = all.iter().find(|c| c.category_id == p) else {
-            return Err(bad(format!(
-                "parent_id {p} is not a category of this helpdesk"
-            )));
-        };
-        at = (!c.parent_id.is_empty()).then_some(c.parent_id.as_str());
-        steps += 1;
-        if steps > all.len() {
-            break;
-        }
-    }
-    Ok(())
-}
-
-pub async fn create_category(
-    State(state): State<AppState>,
-    caller: AgentCaller,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Failure> {
-    let obj = json_object(&body).map_err(bad)?;
-    let name = text(&obj, "name")?
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| bad("`name` is required"))?;
-    let parent = text(&obj, "parent_id")?.unwrap_or("");
-    let language = text(&obj, "language")?.unwrap_or("zh_cn");
-    let helpdesk_id = &caller.helpdesk.helpdesk_id;
-    let all = state.meta.categories(helpdesk_id).await?;
-    check_parent(&all, parent, None)?;
-    let now = helpdesk_store::now_ms();
-    let category = Category {
-        seq: 0,
-        category_id: ids::field_id(),
-        helpdesk_id: helpdesk_id.clone(),
-        name: name.trim().to_string(),
-        parent_id: if parent == "0" { "" } else { parent }.to_string(),
-        language: language.to_string(),
-        created_at: now,
-        updated_at: now,
-    };
-    state
-        .meta
-        .create_category(&category)
-        .await
-        .map_err(store_error)?;
-    Ok(success(json!({"category": category_json(&category)})))
-}
-
-pub async fn get_category(
-    State(state): State<AppState>,
-    HelpdeskReader(caller): HelpdeskReader,
-    Id(id): Id,
-) -> Result<Response, Failure> {
-    let c = state
-        .meta
-        .category(&caller.helpdesk.helpdesk_id, &id)
-        .await?
-        .ok_or_else(|| no_category(&id))?;
-    Ok(success(category_json(&c)))
-}
-
-pub async fn list_categories(
-    State(state): State<AppState>,
-    HelpdeskReader(caller): HelpdeskReader,
-    uri: Uri,
-) -> Result<Response, Failure> {
-    let params = query::Params::of(&uri);
-    let lang = params.first("lang").filter(|v| !v.is_empty());
-    let asc = match params.first("asc") {
-        None | Some("") => true,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(v) => return Err(bad(format!("`asc` is true or false, not {v:?}"))),
-    };
-    // Feishu's order_by: 1 by creation time, 2 by name.
-    let by_name = match params.first("order_by").filter(|v| !v.is_empty()) {
-        None | Some("1") => false,
-        Some("2") => true,
-        Some(v) => {
-            return Err(bad(format!(
-                "`order_by` is 1 (creation time) or 2 (name), not {v:?}"
-            )))
-        }
-    };
-    let mut all: Vec<Category> = state
-        .meta
-        .categories(&caller.helpdesk.helpdesk_id)
-        .await?
-        .into_iter()
-        .filter(|c| lang.is_none_or(|l| c.language == l))
-        .collect();
-    if by_name {
-        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.seq.cmp(&b.seq)));
-    }
-    if !asc {
-        all.reverse();
-    }
-    Ok(success(json!({
-        "categories": all.iter().map(category_json).collect::<Vec<_>>(),
-    })))
-}
-
-pub async fn patch_category(
-    State(state): State<AppState>,
-    caller: AgentCaller,
-    Id(id): Id,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Failure> {
-    let obj = json_object(&body).map_err(bad)?;
-    let helpdesk_id = &caller.helpdesk.helpdesk_id;
-    let all = state.meta.categories(helpdesk_id).await?;
-    let mut c = all
-        .iter()
-        .find(|c| c.category_id == id)
-        .cloned()
-        .ok_or_else(|| no_category(&id))?;
-    if let Some(name) = text(&obj, "name")? {
-        if name.trim().is_empty() {
-            return Err(bad("`name` cannot be empty"));
-        }
-        c.name = name.trim().to_string();
-    }
-    if let Some(parent) = text(&obj, "parent_id")? {
-        check_parent(&all, parent, Some(&id))?;
-        c.parent_id = if parent == "0" { "" } else { parent }.to_string();
-    }
-    if let Some(language) = text(&obj, "language")? {
-        c.language = language.to_string();
-    }
-    c.updated_at = helpdesk_store::now_ms();
-    if !state.meta.update_category(&c).await.map_err(store_error)? {
-        return Err(no_category(&id));
-    }
-    Ok(success(json!({})))
-}
-
-pub async fn delete_category(
-    State(state): State<AppState>,
-    caller: AgentCaller,
-    Id(id): Id,
-) -> Result<Response, Failure> {
-    if !state
-        .meta
-        .delete_category(&caller.helpdesk.helpdesk_id, &id)
-        .await
-        .map_err(store_error)?
-    {
-        return Err(no_category(&id));
-    }
-    Ok(success(json!({})))
 }
 
 /// Rich-text element types an answer may hold.
@@ -710,88 +514,4 @@ async fn list(
         data["total"] = json!(page.total);
     }
     Ok(success(data))
-}
-
-/// `GET /faqs/:id/image/:image_key`: as `ticket_images`, from its cache
-/// (keyed by this path) or one lookup of credentials and image.
-pub async fn faq_image(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    uri: Uri,
-    ids: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
-) -> Result<Response, Failure> {
-    // A segment that cannot be decoded names nothing: 154004, as any id.
-    let Ok(Path((faq_id, image_key))) = ids else {
-        return Err(ApiError::NotFound("the id in the path is not valid".into()).into());
-    };
-    let presented = Presented::read(&headers, &state)?;
-    let credential = headers
-        .get(helpdesk_core::wire::header::HELPDESK_CREDENTIAL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let key = DownloadCache::key(presented.app_id(), credential, uri.path());
-    if let Some(decided) = state.cache.get(&key, presented.issued_at()) {
-        match answer(&state, &method, &headers, &decided).await {
-            Err(Missing) => state.cache.forget(&key),
-            Ok(res) => return Ok(res),
-        }
-    }
-    let generation = state.cache.generation();
-    let lookup = || {
-        state.meta.faq_image_with_credentials(
-            presented.app_id(),
-            presented.helpdesk_id(),
-            &faq_id,
-            &image_key,
-        )
-    };
-    let (credentials, image) = match lookup().await? {
-        Some((app, helpdesk, image)) => (Some((app, helpdesk)), image),
-        None => (None, None),
-    };
-    let caller = presented.judge_helpdesk(credentials, scope::HELPDESK_READ)?;
-    let image = image
-        .ok_or_else(|| ApiError::NotFound(format!("faq {faq_id} holds no image {image_key}")))?;
-    if image.deleted {
-        return Err(ApiError::ImageDeleted.into());
-    }
-    let decided = Decided {
-        tokens_not_before: caller.app.tokens_not_before,
-        etag: header_value(&format!("\"{}\"", image.sha256))?,
-        content_type: header_value(&image.content_type)?,
-        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
-        image,
-        bytes: None,
-    };
-    let decided = match state
-        .cache
-        .keep(key, generation, decided, state.blobs.as_ref())
-        .await
-    {
-        Ok(decided) => decided,
-        Err(StoreError::NotFound { .. }) => return Err(gone(lookup().await?)),
-        Err(e) => return Err(e.into()),
-    };
-    match answer(&state, &method, &headers, &decided).await {
-        Ok(res) => Ok(res),
-        Err(Missing) => Err(gone(lookup().await?)),
-    }
-}
-
-/// Bytes missing under a decided download: deleted since (154404), or lost.
-fn gone(
-    now: Option<(
-        helpdesk_store::App,
-        Option<helpdesk_store::Helpdesk>,
-        Option<helpdesk_store::StoredImage>,
-    )>,
-) -> Failure {
-    match now {
-        Some((_, _, Some(image))) if image.deleted => ApiError::ImageDeleted.into(),
-        _ => {
-            tracing::error!("blob is held by an faq but missing from storage");
-            ApiError::Internal.into()
-        }
-    }
 }

@@ -10,7 +10,7 @@ use helpdesk_core::ApiError;
 use helpdesk_store::{Message, MessageFilter, NewMessage, StoreError, Ticket, CLOSED_STATUSES};
 use serde_json::{json, Value};
 
-use super::{json_object, string_field, TicketId};
+use super::{json_object, string_field, tenant_images, TicketId};
 use crate::auth::{HelpdeskCaller, HelpdeskReader, HelpdeskWriter};
 use crate::query;
 use crate::response::{success, Failure};
@@ -63,18 +63,7 @@ pub async fn create_message(
         _ => return Err(bad("`content` is the message's JSON content, as a string")),
     };
     let keys = content::image_keys(msg_type, &content).map_err(|e| bad(e.0))?;
-    let images = state.meta.images(&caller.app.tenant_key, &keys).await?;
-    // Every key must be a live image of the caller's own tenant; `images`
-    // returns only those, so look each one up in what came back.
-    let mut ordered = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let image = images.iter().find(|i| &i.image_key == key).ok_or_else(|| {
-            bad(format!(
-                "image_key {key} is not an image uploaded by this tenant"
-            ))
-        })?;
-        ordered.push(image.clone());
-    }
+    let ordered = tenant_images(&state, &caller.app.tenant_key, &keys).await?;
     let message = state
         .meta
         .add_message(NewMessage {

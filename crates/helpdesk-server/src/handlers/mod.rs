@@ -1,6 +1,8 @@
 pub mod bot_message;
+pub mod categories;
 pub mod download;
 pub mod events;
+pub mod faq_image;
 pub mod faqs;
 pub mod fields;
 pub mod im_images;
@@ -51,6 +53,44 @@ impl<S: Send + Sync> FromRequestParts<S> for TicketId {
             Err(_) => {
                 Err(ApiError::NotFound("the ticket id in the path is not valid".into()).into())
             }
+        }
+    }
+}
+
+/// The images `keys` name, in their order, each a live image of
+/// `tenant_key` (a key of another tenant is refused as an unknown one).
+pub async fn tenant_images(
+    state: &crate::AppState,
+    tenant_key: &str,
+    keys: &[String],
+) -> Result<Vec<helpdesk_store::Image>, Failure> {
+    let images = state.meta.images(tenant_key, keys).await?;
+    keys.iter()
+        .map(|key| {
+            images
+                .iter()
+                .find(|i| &i.image_key == key)
+                .cloned()
+                .ok_or_else(|| {
+                    Failure(ApiError::BadRequest(format!(
+                        "image_key {key} is not an image uploaded by this tenant"
+                    )))
+                })
+        })
+        .collect()
+}
+
+/// A path's one `:id` (a category's, an FAQ's). A segment that cannot be
+/// decoded names nothing: 154004, like any unknown id.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Id(id)),
+            Err(_) => Err(ApiError::NotFound("the id in the path is not valid".into()).into()),
         }
     }
 }

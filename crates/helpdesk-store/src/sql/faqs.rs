@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
+use super::images::lock_live_images;
 use super::{Db, Meta};
 use crate::records::{CredentialsRow, ImageRow};
 use crate::sql::{id, storable};
@@ -22,35 +23,15 @@ struct FaqImageRow {
     deleted_at: Option<i64>,
 }
 
-/// Takes the shared locks of `ImageRepo`'s rules on each image (its row
-/// live, its blob row there), as `add_message` does, and records that the
-/// FAQ holds it.
+/// Records that the FAQ holds `images`, under the shared locks of
+/// `ImageRepo`'s rules (as `add_message` takes them).
 async fn attach(
     tx: &mut sqlx::Transaction<'static, Db>,
     faq_id: &str,
     images: &[Image],
 ) -> Result<()> {
+    lock_live_images(tx, images).await?;
     for (idx, image) in images.iter().enumerate() {
-        let live = sqlx::query(concat!(
-            "SELECT 1 FROM images WHERE image_key = $1 AND deleted_at IS NULL ",
-            for_share!()
-        ))
-        .bind(&image.image_key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let blob = sqlx::query(concat!(
-            "SELECT 1 FROM blobs WHERE sha256 = $1 ",
-            for_share!()
-        ))
-        .bind(&image.sha256)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if live.is_none() || blob.is_none() {
-            return Err(StoreError::Invalid(format!(
-                "image {} was deleted",
-                image.image_key
-            )));
-        }
         sqlx::query(
             "INSERT INTO faq_images (faq_id, image_key, idx) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",

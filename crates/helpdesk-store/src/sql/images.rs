@@ -17,6 +17,39 @@ const BLOB_IN_USE: &str = "SELECT (EXISTS (SELECT 1 FROM message_images
                                 OR EXISTS (SELECT 1 FROM images
                                            WHERE sha256 = $1 AND deleted_at IS NULL)) AS used";
 
+/// The shared locks of `ImageRepo`'s rules for a write that adds live
+/// references to `images` (a message, an FAQ): each image row still live
+/// and its blob row there, both held until the caller commits;
+/// `StoreError::Invalid` if one was deleted since the caller looked it up.
+pub(super) async fn lock_live_images(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    images: &[Image],
+) -> Result<()> {
+    for image in images {
+        let live = sqlx::query(concat!(
+            "SELECT 1 FROM images WHERE image_key = $1 AND deleted_at IS NULL ",
+            for_share!()
+        ))
+        .bind(&image.image_key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let blob = sqlx::query(concat!(
+            "SELECT 1 FROM blobs WHERE sha256 = $1 ",
+            for_share!()
+        ))
+        .bind(&image.sha256)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if live.is_none() || blob.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "image {} was deleted",
+                image.image_key
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The write lock on an unreferenced blob row (see `BlobClaim`).
 struct Claim {
     tx: sqlx::Transaction<'static, Db>,

@@ -7,6 +7,7 @@ use helpdesk_core::ids::{self, MessageRef};
 use sqlx::Row;
 
 use super::events::record_events;
+use super::images::lock_live_images;
 use super::people::users_in;
 use super::{Db, Meta};
 use crate::records::{DownloadRow, MessageRow};
@@ -354,28 +355,7 @@ impl TicketRepo for Meta {
         // An image deleted since the caller looked it up must not be
         // attached: its bytes may be gone. Both locks hold until commit
         // (`ImageRepo`'s rules).
-        for image in new.images {
-            let live = sqlx::query(concat!(
-                "SELECT 1 FROM images WHERE image_key = $1 AND deleted_at IS NULL ",
-                for_share!()
-            ))
-            .bind(&image.image_key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let blob = sqlx::query(concat!(
-                "SELECT 1 FROM blobs WHERE sha256 = $1 ",
-                for_share!()
-            ))
-            .bind(&image.sha256)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if live.is_none() || blob.is_none() {
-                return Err(StoreError::Invalid(format!(
-                    "image {} was deleted",
-                    image.image_key
-                )));
-            }
-        }
+        lock_live_images(&mut tx, new.images).await?;
         sqlx::query(
             "INSERT INTO messages (id, message_id, ticket_id, message_type, content, image_count,
                                    user_id, user_name, avatar_url, created_at)
