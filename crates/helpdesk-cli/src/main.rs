@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod faq_images;
+mod fixtures;
 mod images;
 mod logging;
 mod metrics;
@@ -95,6 +96,11 @@ enum Command {
         #[command(flatten)]
         args: migrate::MigrateArgs,
     },
+    /// Check a fixtures file (see `serve --fixtures`) without storage.
+    Fixtures {
+        #[command(subcommand)]
+        command: fixtures::FixturesCommand,
+    },
     /// Print a shell completion script, e.g.
     /// `helpdesk completions bash > /etc/bash_completion.d/helpdesk`.
     Completions {
@@ -144,6 +150,10 @@ fn main() -> ExitCode {
             Command::Migrate { storage, args } => {
                 logging::init_for_tools();
                 migrate::run(&storage.config(), args).await
+            }
+            Command::Fixtures { command } => {
+                logging::init_for_tools();
+                fixtures::run(command)
             }
             Command::Completions { shell } => {
                 use clap::CommandFactory;
@@ -213,7 +223,7 @@ mod tests {
                 "{name}"
             );
         }
-        for name in ["images", "tickets", "completions"] {
+        for name in ["images", "tickets", "fixtures", "completions"] {
             let sub = cli.find_subcommand(name).unwrap();
             let mut all = Vec::new();
             args(sub, name, &mut all);

@@ -1,6 +1,7 @@
 //! `helpdesk serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -22,6 +23,24 @@ pub struct ServeArgs {
     /// <data-dir>/demo.json, and print a curl session to try it.
     #[arg(long)]
     demo: bool,
+    /// Tenants, apps, helpdesks, agents, subscriptions, tickets and FAQs
+    /// with known ids and secrets (TOML, or JSON by its .json name), made
+    /// to hold at every start (see deploy/fixtures.example.toml).
+    #[arg(long, env = "HELPDESK_FIXTURES", value_name = "FILE")]
+    fixtures: Option<PathBuf>,
+    /// Keep everything in a new temporary directory (in place of
+    /// --data-dir) removed at exit; the first line on stdout is then the
+    /// base URL alone. For test suites, with `--listen 127.0.0.1:0`.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Once listening, also write the base URL (and a newline) to FILE.
+    #[arg(long, env = "HELPDESK_READY_FILE", value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+    /// Stop as SIGTERM would when the process that started this one ends
+    /// (so that a killed test runner leaves no server, nor with
+    /// --ephemeral its directory, behind).
+    #[arg(long)]
+    exit_with_parent: bool,
     /// Largest image an upload may carry, in bytes.
     #[arg(long, env = "HELPDESK_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     max_image_bytes: u64,
@@ -81,7 +100,9 @@ pub struct ServeArgs {
 /// this is called, before the listening line is printed: a signal sent as
 /// soon as a script or a supervisor read that line stops the server
 /// gracefully, instead of killing it with the signal's default action.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+fn shutdown_signal(
+    exit_with_parent: bool,
+) -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     let stopped = {
         use tokio::signal::unix::{signal, SignalKind};
@@ -98,15 +119,95 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     let stopped = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    let orphaned = async move {
+        if !exit_with_parent {
+            return std::future::pending().await;
+        }
+        parent_gone().await;
+        tracing::info!("the parent process ended");
+    };
     Ok(async move {
-        stopped.await;
+        tokio::select! {
+            _ = stopped => {},
+            _ = orphaned => {},
+        }
         tracing::info!("stopping: finishing in-flight requests");
     })
 }
 
+/// Resolves when the process that started this one has ended: its parent
+/// id changes (to 1, or to a subreaper's), which a poll sees within 100 ms.
+async fn parent_gone() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != parent {
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}
+
+/// What `serve` prints on stdout, as text or, with `--log-format json`, as
+/// one JSON object per line, so that a log shipper never sees a stray line.
+struct Stdout {
+    json: bool,
+}
+
+impl Stdout {
+    fn line(&self, text: String, key: &str, value: serde_json::Value) {
+        use std::io::Write;
+        let line = if self.json {
+            serde_json::json!({ key: value }).to_string()
+        } else {
+            text
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// Writes `text` to `path` whole: a reader sees the old file or the new one.
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 pub async fn run(args: ServeArgs) -> Result<()> {
     logging::init_for_server(args.log_format);
-    let storage = &args.storage.config();
+    let out = Stdout {
+        json: args.log_format == LogFormat::Json,
+    };
+    // Checked whole before storage is opened: nothing of a bad file is applied.
+    let fixtures = match &args.fixtures {
+        Some(path) => Some(crate::fixtures::load(path)?),
+        None => None,
+    };
+    let mut storage = args.storage.config();
+    // Removed when `run` returns, however the server stopped.
+    let _ephemeral = if args.ephemeral {
+        if storage.database_url.is_some() || storage.blob_url.is_some() {
+            anyhow::bail!("--ephemeral keeps everything in a temporary directory: drop --database-url and --blob-url, or drop --ephemeral");
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("helpdesk-ephemeral-")
+            .tempdir()
+            .context("cannot make a temporary directory for --ephemeral (is TMPDIR writable?)")?;
+        storage.data_dir = dir.path().to_path_buf();
+        crate::fixtures::mark_ephemeral(&storage.data_dir)?;
+        Some(dir)
+    } else {
+        None
+    };
+    let storage = &storage;
     let metrics = match args.metrics_listen {
         Some(addr) => Some(crate::metrics::start(addr).await?),
         None => None,
@@ -159,18 +260,41 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         })?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    if args.demo {
-        let demo = crate::demo::provision(&stores, storage, &base_url)
-            .await
-            .context("provisioning the demo")?;
-        println!("{}", crate::demo::curl_session(&demo));
+    if let Some(fixtures) = &fixtures {
+        crate::fixtures::apply(&stores, storage, fixtures).await?;
     }
-    let shutdown = shutdown_signal().context("cannot install the SIGTERM and SIGINT handlers")?;
-    // Scripts and tests wait for these lines to learn the addresses.
+    let demo = match args.demo {
+        true => Some(
+            crate::demo::provision(&stores, storage, &base_url)
+                .await
+                .context("provisioning the demo")?,
+        ),
+        false => None,
+    };
+    let shutdown = shutdown_signal(args.exit_with_parent)
+        .context("cannot install the SIGTERM and SIGINT handlers")?;
+    // Scripts and tests wait for this line to learn the address: the first
+    // on stdout, printed once the listener accepts connections.
+    let listening = match args.ephemeral {
+        true => base_url.clone(),
+        false => format!("helpdesk listening on {base_url}"),
+    };
+    out.line(listening, "listening", base_url.clone().into());
+    if let Some(path) = &args.ready_file {
+        write_whole(path, &format!("{base_url}\n"))
+            .with_context(|| format!("cannot write --ready-file {}", path.display()))?;
+    }
     if let Some(addr) = metrics {
-        println!("helpdesk metrics on http://{addr}/metrics");
+        let url = format!("http://{addr}/metrics");
+        out.line(format!("helpdesk metrics on {url}"), "metrics", url.into());
     }
-    println!("helpdesk listening on {base_url}");
+    if let Some(demo) = &demo {
+        out.line(
+            crate::demo::curl_session(demo),
+            "demo",
+            serde_json::to_value(demo)?,
+        );
+    }
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
     helpdesk_server::serve_with(
         listener,

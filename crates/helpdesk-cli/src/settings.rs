@@ -38,6 +38,7 @@ struct FileSettings {
     body_timeout: Option<String>,
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
+    fixtures: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -95,6 +96,10 @@ impl FileSettings {
         set(
             "HELPDESK_MAX_CONNECTIONS",
             self.max_connections.map(|n| n.to_string()),
+        );
+        set(
+            "HELPDESK_FIXTURES",
+            self.fixtures.as_ref().map(|p| p.display().to_string()),
         );
         vars
     }

@@ -210,14 +210,17 @@ async fn the_demo_works_as_a_newcomer_uses_it() {
     let server = serve(&data, &["--demo"]);
 
     // The printed curl session, pasted into a shell as it is.
-    let session: String = server
-        .banner
+    let printed = server.stdout_line("the curl session", |l| l.contains("Authorization"));
+    assert!(!printed.is_empty());
+    let stdout = server.stdout.lock().unwrap().clone();
+    assert!(stdout.starts_with("helpdesk listening on "), "{stdout}");
+    let session: String = stdout
         .lines()
         .skip_while(|l| !l.starts_with("TOKEN="))
         .take_while(|l| !l.is_empty())
         .map(|l| format!("{l}\n"))
         .collect();
-    assert!(session.contains("curl"), "{}", server.banner);
+    assert!(session.contains("curl"), "{stdout}");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let status = Command::new("bash")

@@ -43,12 +43,46 @@ async fn metrics_move_with_real_requests_and_json_log_lines_carry_the_request() 
         dir.path(),
         &["--metrics-listen", "127.0.0.1:0", "--log-format", "json"],
     );
-    let metrics_url = server
-        .banner
-        .lines()
-        .find_map(|l| l.strip_prefix("helpdesk metrics on "))
-        .expect("the metrics address is printed")
-        .to_string();
+    // With JSON logs every stdout line is a JSON object too.
+    let line = server.stdout_line("the metrics address", |l| l.contains("\"metrics\""));
+    let line: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    let metrics_url = line["metrics"].as_str().unwrap().to_string();
+    for l in server.stdout.lock().unwrap().lines() {
+        serde_json::from_str::<serde_json::Value>(l)
+            .unwrap_or_else(|e| panic!("a stdout line that is not JSON ({e}): {l}"));
+    }
+
+    // A first scrape, before any request, lists every family, so that
+    // dashboards and rate() work from the start.
+    let first = scrape(&metrics_url).await;
+    for family in [
+        "helpdesk_http_requests_total",
+        "helpdesk_image_bytes_served_total",
+        "helpdesk_uploads_total",
+        "helpdesk_download_cache_total",
+        "helpdesk_tokens_issued_total",
+        "helpdesk_event_deliveries_total",
+    ] {
+        assert!(
+            first.contains(&format!("# TYPE {family} counter")),
+            "{family} missing from the first scrape: {first}"
+        );
+    }
+    assert!(
+        first.contains("# TYPE helpdesk_http_request_duration_seconds histogram"),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!(
+            "helpdesk_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{first}"
+    );
+    assert_eq!(
+        metric(&first, "helpdesk_uploads_total", &["outcome=\"stored\""]),
+        0.0
+    );
     let base = &server.base;
     let party = provision(dir.path());
     let c = party.client(base);

@@ -19,6 +19,7 @@ pub mod backup;
 mod blobs;
 pub mod cleanup;
 mod config;
+pub mod fixtures;
 mod ingest;
 pub mod migrate;
 mod model;

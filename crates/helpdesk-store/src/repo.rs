@@ -344,6 +344,20 @@ pub trait TransferRepo: Send + Sync + 'static {
     /// Inserts rows (all of one kind, in export order) that are not there
     /// yet; returns how many it inserted.
     async fn import(&self, records: &[Record]) -> Result<u64>;
+    /// Makes rows hold as given (fixtures): a tenant, app, helpdesk, user,
+    /// agent or event config is inserted, or updated where its declared
+    /// columns differ (its creation time and an app's `tokens_not_before`
+    /// are kept); a row of any other kind is inserted unless it is there.
+    /// One transaction; moves the change counter when anything changed.
+    /// Returns how many rows it inserted or changed (0: nothing did).
+    async fn upsert(&self, records: &[Record]) -> Result<u64>;
+    /// Removes the tickets (with their messages and their images' rows),
+    /// uploaded images, FAQs, categories, bot messages and events of one
+    /// tenant, or of all; keeps tenants, apps, helpdesks, users, agents,
+    /// fields, event configs and subscriptions (and the users tickets made). Moves the change counter.
+    /// The bytes no row uses any more are `cleanup`'s to remove. Returns how
+    /// many rows it removed.
+    async fn reset(&self, tenant_key: Option<&str>) -> Result<u64>;
     /// Writes a consistent copy of the whole database to a new SQLite file
     /// at `path` while other writers go on (`backup`); only the embedded
     /// backend can.

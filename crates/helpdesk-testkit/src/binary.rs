@@ -40,6 +40,9 @@ pub struct Serving {
     pub base: String,
     /// Everything printed on stdout before the listening line.
     pub banner: String,
+    /// Everything printed on stdout so far (the listening line and what
+    /// follows it, the demo's session or the metrics address, included).
+    pub stdout: std::sync::Arc<std::sync::Mutex<String>>,
     /// The server's log (its stderr), appended to across restarts.
     pub log: std::path::PathBuf,
 }
@@ -104,14 +107,19 @@ pub fn serve_env<T: Target + ?Sized>(
         .expect("start helpdesk serve");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
+    let all = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = all.clone();
     std::thread::spawn(move || {
         let mut banner = String::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(base) = line.strip_prefix("helpdesk listening on ") {
-                let _ = tx.send((base.to_string(), banner.clone()));
+            if let Some(base) = listening(&line) {
+                let _ = tx.send((base, banner.clone()));
             }
             banner.push_str(&line);
             banner.push('\n');
+            let mut all = seen.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
         }
     });
     let (base, banner) = rx
@@ -121,11 +129,37 @@ pub fn serve_env<T: Target + ?Sized>(
         child,
         base,
         banner,
+        stdout: all,
         log,
     }
 }
 
+/// The base URL a listening line names, in any of its forms: `helpdesk
+/// listening on URL`, the URL alone (`--ephemeral`), or `{"listening": URL}`
+/// (`--log-format json`).
+pub fn listening(line: &str) -> Option<String> {
+    if let Some(base) = line.strip_prefix("helpdesk listening on ") {
+        return Some(base.to_string());
+    }
+    if line.starts_with("http://") && !line.contains(' ') {
+        return Some(line.to_string());
+    }
+    let v: Value = serde_json::from_str(line).ok()?;
+    v.get("listening")?.as_str().map(str::to_string)
+}
+
 impl Serving {
+    /// Waits (up to 10 s) for stdout to hold a line `f` accepts; returns it.
+    pub fn stdout_line(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
+        for _ in 0..400 {
+            if let Some(line) = self.stdout.lock().unwrap().lines().find(|l| f(l)) {
+                return line.to_string();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("stdout never had {what}: {}", self.stdout.lock().unwrap());
+    }
+
     /// SIGKILL: no drain, no cleanup, as a crash.
     pub fn kill(mut self) {
         self.child.kill().expect("kill -9");

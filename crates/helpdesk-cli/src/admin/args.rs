@@ -48,6 +48,24 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Fixtures: tenants, apps, helpdesks, tickets and more with known ids.
+    Fixtures {
+        #[command(subcommand)]
+        command: AdminFixturesCommand,
+    },
+    /// Removes tickets, messages, images, FAQs and events (of one tenant,
+    /// or all), keeping tenants, apps, helpdesks, agents and fields, so
+    /// that a suite can start each test clean; then makes the data dir's
+    /// fixtures hold again. Needs --yes unless the data dir is ephemeral or
+    /// was made by fixtures.
+    Reset {
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Yes, remove them.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Copies the embedded store (database snapshot and images) into DIR
     /// while servers keep serving. DIR holds the signing keys and secret
     /// digests: keep it as safe as the data dir.
@@ -70,6 +88,16 @@ pub enum AdminCommand {
         /// Check sizes only, without reading the objects.
         #[arg(long)]
         quick: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminFixturesCommand {
+    /// Makes storage hold a fixtures file now, running servers included;
+    /// what it does not name is untouched. Prints what changed.
+    Apply {
+        /// A TOML file (JSON when its name ends in .json).
+        file: PathBuf,
     },
 }
 

@@ -373,6 +373,39 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             let key = meta.rotate_signing_key(revoke).await?;
             print(json!({"rotated": true, "key_id": key.id, "earlier_tokens_revoked": revoke}));
         }
+        AdminCommand::Fixtures {
+            command: AdminFixturesCommand::Apply { file },
+        } => {
+            let fixtures = crate::fixtures::load(&file)?;
+            let applied = crate::fixtures::apply(&stores, storage, &fixtures).await?;
+            print(json!({"applied": file.display().to_string(), "report": applied}));
+        }
+        AdminCommand::Reset { tenant, yes } => {
+            let declared = crate::fixtures::declared(&storage.data_dir);
+            if !yes && declared.is_none() && !crate::fixtures::is_ephemeral(&storage.data_dir) {
+                bail!("reset removes every ticket, message, image, FAQ and event{}: pass --yes to do it (needed where the data dir is neither ephemeral nor made by fixtures)",
+                    tenant.as_ref().map(|t| format!(" of tenant {t}")).unwrap_or_default());
+            }
+            if let Some(t) = &tenant {
+                if !meta.tenants().await?.iter().any(|r| &r.tenant_key == t) {
+                    return Err(explain(StoreError::not_found(Entity::Tenant, t)));
+                }
+            }
+            let removed = meta.reset(tenant.as_deref()).await?;
+            let swept = cleanup::sweep(meta, stores.blobs.as_ref(), 1000).await?;
+            // Declared tickets and FAQs come back as the file has them.
+            let reapplied = match declared.filter(|p| p.exists()) {
+                Some(path) => {
+                    let fixtures = crate::fixtures::load(&path)?;
+                    crate::fixtures::apply(&stores, storage, &fixtures).await?;
+                    Some(path.display().to_string())
+                }
+                None => None,
+            };
+            print(
+                json!({"removed_rows": removed, "removed_objects": swept, "tenant": tenant, "fixtures_reapplied": reapplied}),
+            );
+        }
         AdminCommand::Backup { out } => {
             let taken = backup::backup(&stores, &out, progress("backup"))
                 .await
