@@ -1,21 +1,19 @@
-//! `serve --demo`: a tenant, a custom app, a helpdesk and one ticket holding a
-//! text, an image and a post message with three images, provisioned once and
-//! described in `<data-dir>/demo.json`.
-
-use std::path::PathBuf;
+//! `serve --demo`: a built-in fixtures file (`demo/fixtures.toml`) of a
+//! tenant, a custom app, a helpdesk, an agent and one ticket holding a
+//! text, an image and a post message with three images, made to hold at
+//! every start, and described in `<data-dir>/demo.json`.
 
 use anyhow::{Context, Result};
 use helpdesk_core::auth::encode_helpdesk_credential;
-use helpdesk_core::content::MessageType;
+use helpdesk_core::content::{image_keys, MessageType};
 use helpdesk_core::wire::path;
-use helpdesk_store::provision::{create_app, create_helpdesk};
-use helpdesk_store::{secret, AppKind, Image, NewMessage, NewTicket, StorageConfig, Stores};
+use helpdesk_store::{MessageFilter, StorageConfig, Stores};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-/// The demo's images, shipped in the binary: (file name, bytes).
-const LOGIN_ERROR: (&str, &[u8]) = ("login-error.png", include_bytes!("../demo/login-error.png"));
-const STEPS: [(&str, &[u8]); 3] = [
+/// The demo's fixtures and images, shipped in the binary: (file name, bytes).
+const FILES: [(&str, &[u8]); 5] = [
+    ("fixtures.toml", include_bytes!("../demo/fixtures.toml")),
+    ("login-error.png", include_bytes!("../demo/login-error.png")),
     ("step-1.png", include_bytes!("../demo/step-1.png")),
     ("step-2.jpg", include_bytes!("../demo/step-2.jpg")),
     ("step-3.webp", include_bytes!("../demo/step-3.webp")),
@@ -48,45 +46,75 @@ pub struct DemoImage {
     pub file_name: String,
 }
 
-/// A whole in-memory file as the one-chunk stream ingest reads.
-fn once(
-    bytes: &'static [u8],
-) -> impl futures::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Unpin {
-    futures::stream::iter([Ok(bytes::Bytes::from_static(bytes))])
-}
-
-fn demo_path(storage: &StorageConfig) -> PathBuf {
-    storage.data_dir.join("demo.json")
-}
-
-/// Loads the demo of an earlier run if its app still exists with that
-/// secret; provisions a new one otherwise. Either way the file is rewritten
-/// with the current base URL.
+/// Writes the demo's files into `<data-dir>/demo/`, applies its fixtures
+/// (which then are the data dir's, for `admin reset`), and rewrites
+/// demo.json with the current base URL.
 pub async fn provision(
     stores: &Stores,
     storage: &StorageConfig,
     base_url: &str,
 ) -> Result<DemoFile> {
-    let path = demo_path(storage);
-    let existing = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice::<DemoFile>(&bytes).ok(),
-        Err(_) => None,
+    let dir = storage.data_dir.join("demo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, bytes) in FILES {
+        let path = dir.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(bytes) {
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let fixtures = crate::fixtures::load(&dir.join("fixtures.toml"))?;
+    crate::fixtures::apply(stores, storage, &fixtures).await?;
+    let credentials = fixtures
+        .credentials()
+        .context("the demo's fixtures declare an app")?;
+    let ticket_id = fixtures.ticket_ids().remove(0);
+    let page = stores
+        .meta
+        .messages(
+            &ticket_id,
+            &MessageFilter {
+                time_start: None,
+                time_end: None,
+                offset: 0,
+                limit: 100,
+            },
+        )
+        .await?;
+    let mut messages = Vec::new();
+    for m in page.messages {
+        let keys = MessageType::parse(&m.message_type)
+            .and_then(|t| image_keys(t, &m.content).ok())
+            .unwrap_or_default();
+        let mut found = stores.meta.images(&credentials.tenant_key, &keys).await?;
+        found.sort_by_key(|i| keys.iter().position(|k| *k == i.image_key));
+        messages.push(DemoMessage {
+            id: m.id,
+            message_id: m.message_id,
+            message_type: m.message_type,
+            images: found
+                .into_iter()
+                .map(|i| DemoImage {
+                    sha256: i.sha256,
+                    content_type: i.content_type,
+                    file_name: i.file_name,
+                })
+                .collect(),
+        });
+    }
+    let demo = DemoFile {
+        base_url: base_url.to_string(),
+        tenant_key: credentials.tenant_key,
+        app_id: credentials.app_id,
+        app_secret: credentials.app_secret,
+        helpdesk_id: credentials.helpdesk_id.unwrap_or_default(),
+        helpdesk_token: credentials.helpdesk_token.unwrap_or_default(),
+        ticket_id,
+        messages,
     };
-    let mut demo = match existing {
-        Some(d) if still_valid(stores, &d).await? => d,
-        _ => create(stores).await?,
-    };
-    demo.base_url = base_url.to_string();
+    let path = storage.data_dir.join("demo.json");
     write_private(&path, &serde_json::to_vec_pretty(&demo)?)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(demo)
-}
-
-async fn still_valid(stores: &Stores, demo: &DemoFile) -> Result<bool> {
-    Ok(match stores.meta.app(&demo.app_id).await? {
-        Some(app) => secret::matches(&demo.app_secret, &app.secret_sha256),
-        None => false,
-    })
 }
 
 /// demo.json holds the app secret in clear: readable by its owner only.
@@ -103,112 +131,6 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
-}
-
-async fn create(stores: &Stores) -> Result<DemoFile> {
-    let meta = stores.meta.as_ref();
-    let tenant = meta.create_tenant("Demo Company").await?;
-    let app = create_app(meta, &tenant.tenant_key, "Demo App", AppKind::Custom, &[]).await?;
-    let helpdesk = create_helpdesk(meta, &tenant.tenant_key, "Demo Helpdesk").await?;
-    let guest = "ou_7d8a6e6df7621556ce0d21922b676706";
-    let ticket = meta
-        .create_ticket(NewTicket {
-            helpdesk_id: &helpdesk.helpdesk.helpdesk_id,
-            tenant_key: &helpdesk.helpdesk.tenant_key,
-            guest_open_id: guest,
-            human_service: true,
-            customized_info: Some("demo"),
-            agent_ids: &[],
-        })
-        .await?;
-
-    let limits = helpdesk_store::IngestLimits {
-        max_bytes: u64::MAX,
-    };
-    let upload = |(name, bytes): (&'static str, &'static [u8])| {
-        let tenant_key = tenant.tenant_key.clone();
-        let app_id = app.app.app_id.clone();
-        async move {
-            helpdesk_store::ingest(
-                stores.meta.as_ref(),
-                stores.blobs.as_ref(),
-                &stores.tmp_dir,
-                limits,
-                (&tenant_key, &app_id),
-                Some(name),
-                once(bytes),
-            )
-            .await
-            .map_err(anyhow::Error::new)
-        }
-    };
-    let login = upload(LOGIN_ERROR).await?;
-    let mut steps = Vec::new();
-    for step in STEPS {
-        steps.push(upload(step).await?);
-    }
-
-    let post_content = json!({"zh_cn": {
-        "title": "导出失败 / Export fails",
-        "content": [
-            [{"tag": "text", "text": "Steps to reproduce:"}],
-            [{"tag": "img", "image_key": steps[0].image_key}],
-            [{"tag": "text", "text": "then the export spins forever:"}],
-            [{"tag": "img", "image_key": steps[1].image_key}],
-            [{"tag": "img", "image_key": steps[2].image_key}],
-        ]
-    }})
-    .to_string();
-    let messages: [(MessageType, String, &[Image]); 3] = [
-        (
-            MessageType::Text,
-            json!({"text": "Hi, I can't log in and the export is broken."}).to_string(),
-            &[],
-        ),
-        (
-            MessageType::Image,
-            json!({"image_key": login.image_key}).to_string(),
-            std::slice::from_ref(&login),
-        ),
-        (MessageType::Post, post_content, &steps),
-    ];
-    let mut out = Vec::new();
-    for (message_type, content, images) in &messages {
-        let m = meta
-            .add_message(NewMessage {
-                ticket_id: &ticket.ticket_id,
-                message_type: *message_type,
-                content,
-                user_id: guest,
-                user_name: "Lin (customer)",
-                avatar_url: "",
-                images,
-            })
-            .await?;
-        out.push(DemoMessage {
-            id: m.id,
-            message_id: m.message_id,
-            message_type: m.message_type,
-            images: images
-                .iter()
-                .map(|i| DemoImage {
-                    sha256: i.sha256.clone(),
-                    content_type: i.content_type.clone(),
-                    file_name: i.file_name.clone(),
-                })
-                .collect(),
-        });
-    }
-    Ok(DemoFile {
-        base_url: String::new(),
-        tenant_key: tenant.tenant_key,
-        app_id: app.app.app_id,
-        app_secret: app.app_secret,
-        helpdesk_id: helpdesk.helpdesk.helpdesk_id,
-        helpdesk_token: helpdesk.helpdesk_token,
-        ticket_id: ticket.ticket_id,
-        messages: out,
-    })
 }
 
 /// A session to paste into a shell: a token, then the post's second image.
