@@ -116,6 +116,10 @@ async fn every_kind_of_record_is_served_as_declared_and_a_second_start_changes_n
     server.terminate();
 
     let first = dump(&data).await;
+    // Secrets are kept as digests only.
+    for secret in [SECRET, "ht-0123456789abcdef0123456789abcdef"] {
+        assert!(!first.contains(secret), "{secret} stored in clear");
+    }
     serve(&data, &["--fixtures", file_s]).terminate();
     let second = dump(&data).await;
     assert!(
