@@ -23,8 +23,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 
-mod embedded;
-mod postgres;
+pub mod embedded;
+pub mod postgres;
 
 pub use embedded::Embedded;
 pub use postgres::Postgres;
