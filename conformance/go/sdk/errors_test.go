@@ -131,7 +131,6 @@ func TestADeletedImageIs154404(t *testing.T) {
 		t.Fatalf("before the delete: %v %+v", err, resp)
 	}
 	server.MustAdmin(t, "image", "delete", "--ticket", ticketID, "--msg", msg)
-	time.Sleep(time.Second) // a change made by another process reaches the server within a second
 	resp, err := harness.Image(c, ticketID, msg, nil)
 	assertError(t, resp, err, deleted)
 }

@@ -117,7 +117,6 @@ func TestARevokedTokenIsReplacedOnceTheCacheForgetsIt(t *testing.T) {
 	c := server.Client(p, lark.WithTokenCache(cache))
 	ticketID := harness.StartService(t, c)
 	server.MustAdmin(t, "app", "revoke-tokens", "--app", p.AppID)
-	time.Sleep(time.Second) // reaches the running server within a second
 	resp, err := getTicket(c, ticketID)
 	if err != nil || resp.Code != 99991663 || resp.StatusCode != 400 {
 		t.Fatalf("after the revoke: %v %+v", err, resp)

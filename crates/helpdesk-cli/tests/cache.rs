@@ -1,8 +1,7 @@
 //! The download cache never weakens a rule: changes made by another process
-//! (the admin command) are seen within a second while the server holds the
-//! download in its cache, and what one tenant warmed never reaches another.
-
-use std::time::Duration;
+//! (the admin command) are seen by the very next request while the server
+//! holds the download in its cache, and what one tenant warmed never
+//! reaches another.
 
 use helpdesk_testkit::binary::*;
 
@@ -77,31 +76,24 @@ async fn warm() -> Posted {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_cached_image_deleted_by_the_admin_command_is_refused_within_a_second() {
+async fn a_cached_image_deleted_by_the_admin_command_is_refused_at_the_next_request() {
     let w = warm().await;
     admin(
         w.data(),
         &["image", "delete", "--ticket", &w.ticket, "--msg", &w.msg],
     );
-    let took = within(Duration::from_secs(1), "delete seen", || async {
-        w.code().await == 154404
-    })
-    .await;
-    eprintln!("delete seen after {took:?}");
+    assert_eq!(w.code().await, 154404);
     w.server.terminate();
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_revoked_token_is_refused_within_a_second_while_its_download_is_cached() {
+async fn a_revoked_token_is_refused_at_the_next_request_while_its_download_is_cached() {
     let w = warm().await;
     admin(
         w.data(),
         &["app", "revoke-tokens", "--app", &w.party.app_id],
     );
-    within(Duration::from_secs(1), "revocation seen", || async {
-        w.code().await == 99991663
-    })
-    .await;
+    assert_eq!(w.code().await, 99991663);
     w.server.terminate();
 }
 
@@ -122,19 +114,14 @@ async fn token_code(base: &str, app_id: &str, app_secret: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn key_rotation_keeps_earlier_tokens_and_a_revoking_one_refuses_them_within_a_second() {
+async fn key_rotation_keeps_earlier_tokens_and_a_revoking_one_refuses_them_at_once() {
     let p = Posted::new(&[], png(6, 5_000)).await;
     let base = p.server.base.clone();
     let rotated = admin(p.data(), &["keys", "rotate"]);
     assert_eq!(s(&rotated["key_id"]), "0001");
     // The running server signs new tokens with the new key...
-    within(Duration::from_secs(1), "new key used", || async {
-        Caller::of(&p.party, &base)
-            .await
-            .token
-            .starts_with("t-0001.")
-    })
-    .await;
+    let new = Caller::of(&p.party, &base).await;
+    assert!(new.token.starts_with("t-0001."), "{}", new.token);
     // ...and still accepts the token signed before.
     let (status, _, _, body) = p.image().await;
     assert_eq!(status, 200, "a token of the earlier key still works");
@@ -142,10 +129,7 @@ async fn key_rotation_keeps_earlier_tokens_and_a_revoking_one_refuses_them_withi
     let second = Caller::of(&p.party, &base).await;
 
     admin(p.data(), &["keys", "rotate", "--revoke"]);
-    within(Duration::from_secs(1), "revoking rotation seen", || async {
-        p.code().await == 99991663
-    })
-    .await;
+    assert_eq!(p.code().await, 99991663);
     let (_, code, _, _) = second.image(&base, &p.ticket, &p.msg).await;
     assert_eq!(code, 99991663, "every earlier key's tokens are refused");
     let third = Caller::of(&p.party, &base).await;
@@ -156,17 +140,14 @@ async fn key_rotation_keeps_earlier_tokens_and_a_revoking_one_refuses_them_withi
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_disabled_app_gets_no_token_and_its_cached_downloads_are_refused_within_a_second() {
+async fn a_disabled_app_gets_no_token_and_its_cached_downloads_are_refused_at_once() {
     let w = warm().await;
     let base = w.server.base.clone();
     let app = &w.party.app_id;
     let shown = admin(w.data(), &["app", "show", "--app", app]);
     assert_eq!(shown["disabled"], false);
     admin(w.data(), &["app", "disable", "--app", app]);
-    within(Duration::from_secs(1), "disable seen", || async {
-        w.code().await == 99991663
-    })
-    .await;
+    assert_eq!(w.code().await, 99991663);
     assert_eq!(token_code(&base, app, &w.party.app_secret).await, 10014);
     assert_eq!(
         admin(w.data(), &["app", "show", "--app", app])["disabled"],
@@ -174,10 +155,7 @@ async fn a_disabled_app_gets_no_token_and_its_cached_downloads_are_refused_withi
     );
 
     admin(w.data(), &["app", "enable", "--app", app]);
-    within(Duration::from_secs(1), "enable seen", || async {
-        token_code(&base, app, &w.party.app_secret).await == 0
-    })
-    .await;
+    assert_eq!(token_code(&base, app, &w.party.app_secret).await, 0);
     // The token it held works again (its bytes are gone: past the checks,
     // the download reaches the missing object).
     assert_eq!(w.code().await, 155000);
@@ -194,9 +172,8 @@ async fn a_rotated_secret_and_a_rotated_helpdesk_token_replace_the_old_ones_at_o
     assert_ne!(new_secret, w.party.app_secret);
     assert_eq!(token_code(&base, app, &w.party.app_secret).await, 10014);
     assert_eq!(token_code(&base, app, &new_secret).await, 0);
-    // Tokens issued before stay valid: from the cache (0), or past every
-    // check to the missing bytes (155000) once the change cleared it.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Tokens issued before stay valid: past every check to the missing
+    // bytes (155000), the change having cleared the cache.
     assert_eq!(w.code().await, 155000);
 
     let rotated = admin(
@@ -208,12 +185,11 @@ async fn a_rotated_secret_and_a_rotated_helpdesk_token_replace_the_old_ones_at_o
             &w.party.helpdesk_id,
         ],
     );
-    within(
-        Duration::from_secs(1),
-        "old helpdesk credential refused",
-        || async { w.code().await == 154003 },
-    )
-    .await;
+    assert_eq!(
+        w.code().await,
+        154003,
+        "the old helpdesk credential is refused"
+    );
     let mut party = w.party.clone();
     party.helpdesk_token = s(&rotated["helpdesk_token"]).to_string();
     party.app_secret = new_secret;

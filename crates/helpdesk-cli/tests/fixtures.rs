@@ -388,6 +388,10 @@ async fn reset_removes_tickets_and_images_keeps_the_apps_and_brings_the_declared
     );
     // The test's own ticket is gone; the app still works; the declared
     // ticket is back as the file has it.
+    // At once, with no wait: the server was told before reset returned.
+    c.ticket_image(&own, &msg, None)
+        .await
+        .expect_err("the cached image is gone with its ticket");
     let gone = c.ticket(&own).await.expect_err("the ticket was removed");
     assert!(gone.to_string().contains("154"), "{gone}");
     let messages: Vec<_> = c

@@ -142,8 +142,6 @@ async fn export_reproduces_every_image_then_downloads_nothing_then_reports_a_del
             "image", "delete", "--ticket", &t, "--msg", &post_msg, "--index", "1",
         ],
     );
-    // A change made by another process reaches the server within a second.
-    std::thread::sleep(std::time::Duration::from_secs(1));
     let fresh = out.path().join("fresh");
     let run = images(
         &env,

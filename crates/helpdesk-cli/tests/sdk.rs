@@ -192,8 +192,6 @@ async fn one_token_fetch_for_many_callers_and_recovery_from_99991663() {
         &st.data(),
         &["app", "revoke-tokens", "--app", &st.party.app_id],
     );
-    // A change made by another process reaches the server within a second.
-    std::thread::sleep(Duration::from_secs(1));
     let got = fresh
         .ticket_image(&t, &image_msg, None)
         .await

@@ -12,9 +12,11 @@
 //! - every entry carries the store's change counter as it was before the
 //!   lookup that made it; the watcher (`watch`) polls the counter, which
 //!   every delete, revocation and key rotation moves, and an entry of an
-//!   older generation is never served. So a change made by any process is
-//!   seen within one poll, and while the database cannot be asked, nothing
-//!   is served from the cache.
+//!   older generation is never served; an admin command that moved it
+//!   tells the server at once (`helpdesk_store::changes`) and waits until it
+//!   has read it. So a change made by any process is seen within one poll
+//!   (an admin command's before it returns), and while the database cannot
+//!   be asked, nothing is served from the cache.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

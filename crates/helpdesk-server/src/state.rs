@@ -3,6 +3,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use helpdesk_store::changes::{Listening, Tick};
 use helpdesk_store::tokens::TokenSigner;
 use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
 
@@ -74,6 +75,11 @@ pub struct Inner {
     pub rate_limits: RateLimits,
     pub body_timeout: Duration,
     pub token_lifetime: i64,
+    /// One catch-up at a time, so that the generations they observe only
+    /// ever move forward (see `catch_up`).
+    catching_up: tokio::sync::Mutex<()>,
+    /// Announcements of changes reach this server while it is held.
+    listening: std::sync::OnceLock<Listening>,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,7 +92,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Loads the token-signing keys, which are the same for every process that
     /// shares the database, and starts watching the store for changes made
-    /// elsewhere (see `cache`).
+    /// elsewhere (see `cache`): polling it, and answering the announcements
+    /// of changes that admin commands make (`helpdesk_store::changes`).
     pub async fn new(stores: Stores, config: ServerConfig) -> helpdesk_store::Result<AppState> {
         let keys = stores.meta.signing_keys().await?;
         let generation = stores.meta.generation().await?;
@@ -109,8 +116,20 @@ impl AppState {
             rate_limits: RateLimits::new(config.rate_limit_per_app, config.token_rate_limit),
             body_timeout: config.body_timeout,
             token_lifetime: config.token_lifetime,
+            catching_up: tokio::sync::Mutex::new(()),
+            listening: std::sync::OnceLock::new(),
         }));
         tokio::spawn(watch(Arc::downgrade(&state.0)));
+        let weak = Arc::downgrade(&state.0);
+        let tick: Tick = Arc::new(move || {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(state) = weak.upgrade() {
+                    state.catch_up().await;
+                }
+            })
+        });
+        let _ = state.listening.set(stores.changes.listen(tick).await);
         tokio::spawn(crate::delivery::run(
             state.meta.clone(),
             Arc::downgrade(&state.events_ready),
@@ -119,16 +138,46 @@ impl AppState {
         Ok(state)
     }
 
-    /// After this process's own write moved the change counter: drops the
-    /// cache now, not at the next poll, so that its next answer is the new
-    /// one (other processes see it at their poll).
+    /// After this process's own write moved the change counter: catches up
+    /// now, not at the next poll, so that its next answer is the new one
+    /// (other processes see it at their poll).
     pub async fn changed_here(&self) {
-        self.cache.observe(self.meta.generation().await.ok());
+        self.catch_up().await;
+    }
+
+    /// The socket announcements of changes reach this server on (embedded
+    /// storage), if they can.
+    pub fn changes_socket(&self) -> Option<&std::path::Path> {
+        self.listening.get().and_then(Listening::socket)
     }
 }
 
-/// Polls the store's change counter until the state is dropped; when it
-/// moves, the cache is dropped and the signing keys read again.
+impl Inner {
+    /// What a poll tick does and what an announced change waits for: reads
+    /// the store's change counter and, when it moved, drops the cache and
+    /// reads the signing keys again. One at a time: two overlapping ones
+    /// could otherwise observe an older generation after a newer, and a
+    /// decision read before the change would then be kept under it.
+    async fn catch_up(&self) {
+        let _one = self.catching_up.lock().await;
+        let generation = match self.meta.generation().await {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the change counter: the cache is off until it can");
+                None
+            }
+        };
+        if self.cache.observe(generation) && generation.is_some() {
+            match self.meta.signing_keys().await {
+                Ok(keys) => self.tokens.store(Arc::new(TokenSigner::new(keys))),
+                Err(e) => tracing::warn!(error = %e, "cannot reload the signing keys"),
+            }
+        }
+    }
+}
+
+/// Polls the store's change counter until the state is dropped (the
+/// fallback when an announcement cannot reach this server).
 async fn watch(state: Weak<Inner>) {
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -136,18 +185,6 @@ async fn watch(state: Weak<Inner>) {
         tick.tick().await;
         let Some(state) = state.upgrade() else { return };
         state.rate_limits.forget_idle();
-        let generation = match state.meta.generation().await {
-            Ok(g) => Some(g),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the change counter: the cache is off until it can");
-                None
-            }
-        };
-        if state.cache.observe(generation) && generation.is_some() {
-            match state.meta.signing_keys().await {
-                Ok(keys) => state.tokens.store(Arc::new(TokenSigner::new(keys))),
-                Err(e) => tracing::warn!(error = %e, "cannot reload the signing keys"),
-            }
-        }
+        state.catch_up().await;
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::changes::Changes;
 use crate::{BlobStore, MetadataStore, ObjectBlobs, PostgresMeta, Result, SqliteMeta, StoreError};
 
 /// Where metadata and blobs live. `serve`, `admin` and `migrate` share it.
@@ -24,6 +25,9 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
     /// Where uploads are spooled while they are hashed and sniffed.
     pub tmp_dir: PathBuf,
+    /// How the processes on this storage tell each other of a change
+    /// (`changes::announce`).
+    pub changes: Arc<dyn Changes>,
 }
 
 /// Opens (creating and migrating where needed) the configured backends.
@@ -32,21 +36,37 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
     std::fs::create_dir_all(data_dir)?;
     let tmp_dir = data_dir.join("tmp");
     std::fs::create_dir_all(&tmp_dir)?;
+    let (meta, changes) = open_meta_and_changes(data_dir, config.database_url.as_deref()).await?;
     Ok(Stores {
-        meta: open_meta(data_dir, config.database_url.as_deref()).await?,
+        meta,
         blobs: open_blobs(data_dir, config.blob_url.as_deref()).await?,
         tmp_dir,
+        changes,
     })
 }
 
 /// The metadata store a `--database-url` names (the data dir's SQLite file
 /// when it names none).
 pub async fn open_meta(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn MetadataStore>> {
+    Ok(open_meta_and_changes(data_dir, url).await?.0)
+}
+
+/// The metadata store and how its processes tell each other of changes.
+async fn open_meta_and_changes(
+    data_dir: &Path,
+    url: Option<&str>,
+) -> Result<(Arc<dyn MetadataStore>, Arc<dyn Changes>)> {
+    fn sqlite(meta: SqliteMeta) -> (Arc<dyn MetadataStore>, Arc<dyn Changes>) {
+        let changes = meta.changes();
+        (Arc::new(meta), changes)
+    }
     Ok(match url {
-        None => Arc::new(SqliteMeta::open_file(&data_dir.join("helpdesk.db")).await?),
-        Some(url) if url.starts_with("sqlite:") => Arc::new(SqliteMeta::open_url(url).await?),
+        None => sqlite(SqliteMeta::open_file(&data_dir.join("helpdesk.db")).await?),
+        Some(url) if url.starts_with("sqlite:") => sqlite(SqliteMeta::open_url(url).await?),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(PostgresMeta::open_url(url).await?)
+            let meta = PostgresMeta::open_url(url).await?;
+            let changes = meta.changes();
+            (Arc::new(meta), changes)
         }
         Some(url) => {
             return Err(StoreError::Invalid(format!(

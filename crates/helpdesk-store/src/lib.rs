@@ -17,6 +17,7 @@ mod sql;
 
 pub mod backup;
 mod blobs;
+pub mod changes;
 pub mod cleanup;
 mod config;
 pub mod fixtures;

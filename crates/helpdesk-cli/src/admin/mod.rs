@@ -1,13 +1,15 @@
-//! `helpdesk admin …`: each command prints one JSON object on stdout. Every
-//! change reaches running servers within a second (they poll the store's
-//! change counter), with no restart.
+//! `helpdesk admin …`: each command prints one JSON object on stdout. A
+//! command that changes what running servers answer tells them before it
+//! prints (`announce`): when it returns, they answer the new way. One that
+//! did not acknowledge within 2 s is named on stderr; it sees the change at
+//! its next poll of the store's change counter.
 
 use anyhow::{bail, Context, Result};
 use helpdesk_core::ids::{self, MessageRef};
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{backup, cleanup, secret};
 use helpdesk_store::{
-    App, AppChange, AppKind, Entity, EventConfig, Helpdesk, StorageConfig, StoreError,
+    App, AppChange, AppKind, Entity, EventConfig, Helpdesk, StorageConfig, StoreError, Stores,
 };
 use serde_json::{json, Value};
 
@@ -39,6 +41,17 @@ async fn verify_event_url(config: &EventConfig) -> Result<()> {
 
 fn print(value: Value) {
     println!("{value}");
+}
+
+/// Tells every server on `stores`' storage of the change this command
+/// committed, and waits for them (at most 2 s); names on stderr each one
+/// that did not acknowledge. For every command that changes what a running
+/// server answers, before it prints its result.
+pub(crate) async fn announce(stores: &Stores) {
+    let report = helpdesk_store::changes::announce(stores).await;
+    for line in report.complaints() {
+        eprintln!("{line}");
+    }
 }
 
 /// One line a person can act on, for the errors an operator can cause.
@@ -99,6 +112,16 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
         let restored = backup::restore(from, &storage.data_dir, progress("restore"))
             .await
             .map_err(explain)?;
+        // The data dir was empty, so no server can have been serving it;
+        // told all the same, as every change is.
+        let servers =
+            helpdesk_store::changes::Embedded::beside(&storage.data_dir.join("helpdesk.db"));
+        for line in helpdesk_store::changes::Changes::announce(&servers)
+            .await
+            .complaints()
+        {
+            eprintln!("{line}");
+        }
         print(json!({"restored": restored}));
         return Ok(());
     }
@@ -160,22 +183,26 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.update_app(&app, AppChange::Secret(&secret::digest(&app_secret)))
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"app_id": app, "app_secret": app_secret}));
             }
             AppCommand::Disable { app } => {
                 meta.update_app(&app, AppChange::Disabled(true))
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"app_id": app, "disabled": true}));
             }
             AppCommand::Enable { app } => {
                 meta.update_app(&app, AppChange::Disabled(false))
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"app_id": app, "disabled": false}));
             }
             AppCommand::RevokeTokens { app } => {
                 meta.revoke_tokens(&app).await.map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"app_id": app, "tokens_revoked": true}));
             }
             AppCommand::Events {
@@ -201,6 +228,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_event_config(&app, config.as_ref())
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(match config {
                     None => json!({"app_id": app, "url": null}),
                     Some(c) => json!({
@@ -247,6 +275,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_helpdesk_token(&helpdesk, &secret::digest(&helpdesk_token))
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"helpdesk_id": helpdesk, "helpdesk_token": helpdesk_token}));
             }
         },
@@ -286,12 +315,14 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_agent_disabled(&agent, true)
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"agent_id": agent, "disabled": true}));
             }
             AgentCommand::Enable { agent } => {
                 meta.set_agent_disabled(&agent, false)
                     .await
                     .map_err(explain)?;
+                announce(&stores).await;
                 print(json!({"agent_id": agent, "disabled": false}));
             }
             AgentCommand::Token { agent, app } => {
@@ -348,6 +379,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 let removed = cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256)
                     .await
                     .unwrap_or(false);
+                announce(&stores).await;
                 print(
                     json!({"deleted": [{"image_key": key, "sha256": sha256, "blob_removed": removed}]}),
                 );
@@ -365,12 +397,14 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             )
             .await
             .map_err(explain)?;
+            announce(&stores).await;
             print(json!({"deleted": deleted}));
         }
         AdminCommand::Keys {
             command: KeysCommand::Rotate { revoke },
         } => {
             let key = meta.rotate_signing_key(revoke).await?;
+            announce(&stores).await;
             print(json!({"rotated": true, "key_id": key.id, "earlier_tokens_revoked": revoke}));
         }
         AdminCommand::Fixtures {
@@ -378,6 +412,9 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
         } => {
             let fixtures = crate::fixtures::load(&file)?;
             let applied = crate::fixtures::apply(&stores, storage, &fixtures).await?;
+            if applied.changed > 0 {
+                announce(&stores).await;
+            }
             print(json!({"applied": file.display().to_string(), "report": applied}));
         }
         AdminCommand::Reset { tenant, yes } => {
@@ -402,6 +439,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 }
                 None => None,
             };
+            announce(&stores).await;
             print(
                 json!({"removed_rows": removed, "removed_objects": swept, "tenant": tenant, "fixtures_reapplied": reapplied}),
             );

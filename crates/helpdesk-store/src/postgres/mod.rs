@@ -67,6 +67,8 @@ mod transfer;
 
 pub struct PostgresMeta {
     pool: PgPool,
+    /// How the pool connects, for the connection that listens for changes.
+    options: PgConnectOptions,
 }
 
 impl PostgresMeta {
@@ -76,10 +78,19 @@ impl PostgresMeta {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresMeta { pool })
+        Ok(PostgresMeta { pool, options })
+    }
+
+    /// How the replicas on this database tell each other of a change:
+    /// `LISTEN`/`NOTIFY`.
+    pub fn changes(&self) -> std::sync::Arc<dyn crate::changes::Changes> {
+        std::sync::Arc::new(crate::changes::Postgres::new(
+            self.pool.clone(),
+            self.options.clone(),
+        ))
     }
 
     /// A query answering is all readiness needs here.

@@ -142,6 +142,16 @@ impl SqliteMeta {
     ) -> crate::Result<Option<crate::records::DownloadRow>> {
         self.readers.download_row(sql, text, index)
     }
+
+    /// How the processes sharing this database file tell each other of a
+    /// change: sockets beside it (nothing for an in-memory database).
+    pub fn changes(&self) -> std::sync::Arc<dyn crate::changes::Changes> {
+        let path = &self.readers.path;
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return std::sync::Arc::new(crate::changes::Alone);
+        }
+        std::sync::Arc::new(crate::changes::Embedded::beside(path))
+    }
 }
 
 /// Read-only connections for the download's one statement, which runs on

@@ -190,7 +190,6 @@ class SdkTest {
         String msg = Sdk.post(a, id, "image", Map.of("image_key", key));
         ok(image(a, id, msg, null));
         server.admin("image", "delete", "--ticket", id, "--msg", msg);
-        Thread.sleep(1000); // a change made by another process reaches the server within a second
         assertError(image(a, id, msg, null), 401, 154404, "Image might be deleted");
     }
 

@@ -158,7 +158,6 @@ class TokenTest {
         ok(image(c, ticket.id(), ticket.image().getId(), null));
         long tokens = server.tokenRequests();
         server.admin("app", "revoke-tokens", "--app", party.appId());
-        Thread.sleep(1000); // a change made by another process reaches the server within a second
 
         long calls = server.requests("/open-apis/helpdesk/v1/ticket_images");
         assertError(image(c, ticket.id(), ticket.image().getId(), null), 400, 99991663, INVALID_TOKEN_MSG);
