@@ -2,7 +2,8 @@
 //! as printed: from the project's root, where its fixtures path resolves,
 //! with the built `helpdesk` on PATH. (The pytest and node:test recipes are
 //! run by conformance/python/test_recipes.py and
-//! conformance/node/test/recipes.test.js.)
+//! conformance/node/test/recipes.test.js; the Rust one is the emulator's
+//! test `recipe.rs`, which this checks is the README's text.)
 //!
 //! An ephemeral server is always the embedded backend, whatever this pass's
 //! backend: the recipe runs without the HELPDESK_* variables the test
@@ -116,4 +117,15 @@ fn the_shell_recipe_fails_at_once_when_the_server_does_not_start() {
     let mut left = left_behind(tmp.path());
     left.retain(|n| n != "bin");
     assert_eq!(left, Vec::<String>::new());
+}
+
+#[test]
+fn the_readme_rust_recipe_is_the_emulator_test_that_runs() {
+    let test =
+        std::fs::read_to_string(root().join("crates/helpdesk-emulator/tests/recipe.rs")).unwrap();
+    assert_eq!(
+        recipe("rust"),
+        test,
+        "the README's Rust recipe and crates/helpdesk-emulator/tests/recipe.rs must be the same text"
+    );
 }
