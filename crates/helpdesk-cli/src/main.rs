@@ -61,6 +61,7 @@ impl StorageArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             blob_url: self.blob_url.clone(),
+            durable: true,
         }
     }
 }

@@ -20,6 +20,7 @@ pub async fn run(source: &StorageConfig, args: MigrateArgs) -> Result<()> {
         data_dir: source.data_dir.clone(),
         database_url: Some(args.to_database_url),
         blob_url: Some(args.to_blob_url),
+        durable: true,
     };
     if destination.database_url == source.database_url && destination.blob_url == source.blob_url {
         bail!("the destination is the source: name other backends with --to-database-url and --to-blob-url");

@@ -202,6 +202,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             .tempdir()
             .context("cannot make a temporary directory for --ephemeral (is TMPDIR writable?)")?;
         storage.data_dir = dir.path().to_path_buf();
+        // Removed at exit: nothing in it must survive a crash.
+        storage.durable = false;
         crate::fixtures::mark_ephemeral(&storage.data_dir)?;
         Some(dir)
     } else {

@@ -18,6 +18,7 @@ fn embedded(dir: &Path) -> StorageConfig {
         data_dir: dir.to_path_buf(),
         database_url: None,
         blob_url: None,
+        durable: true,
     }
 }
 

@@ -110,6 +110,8 @@ impl Emulator {
             data_dir: dir.path().to_path_buf(),
             database_url: None,
             blob_url: None,
+            // Removed on drop: nothing in it must survive a crash.
+            durable: false,
         })
         .await?;
         fixtures

@@ -33,6 +33,8 @@ pub struct ObjectBlobs {
     store: Arc<dyn ObjectStore>,
     /// Set for the local file system, whose writes we make durable ourselves.
     local_root: Option<PathBuf>,
+    /// False for files thrown away at exit: no fsync.
+    durable: bool,
 }
 
 impl ObjectBlobs {
@@ -43,7 +45,17 @@ impl ObjectBlobs {
         Ok(ObjectBlobs {
             store: Arc::new(LocalFileSystem::new_with_prefix(&root)?),
             local_root: Some(root),
+            durable: true,
         })
+    }
+
+    /// Files thrown away at exit (`StorageConfig::durable` false): stored
+    /// without an fsync.
+    pub fn not_durable(self) -> ObjectBlobs {
+        ObjectBlobs {
+            durable: false,
+            ..self
+        }
     }
 
     /// Blobs in an S3-compatible bucket, from `s3://BUCKET[/PREFIX]` and the
@@ -107,6 +119,7 @@ impl ObjectBlobs {
         Ok(ObjectBlobs {
             store,
             local_root: None,
+            durable: true,
         })
     }
 
@@ -118,7 +131,7 @@ impl ObjectBlobs {
     /// `object_store` renames the finished file into place but does not fsync:
     /// do it for the file and the directories the rename touched.
     async fn make_durable(&self, location: &ObjectPath) -> Result<()> {
-        let Some(root) = &self.local_root else {
+        let (Some(root), true) = (&self.local_root, self.durable) else {
             return Ok(());
         };
         let file = root.join(location.as_ref());

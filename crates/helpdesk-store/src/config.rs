@@ -16,6 +16,10 @@ pub struct StorageConfig {
     pub database_url: Option<String>,
     /// `file:///…` or `s3://BUCKET[/PREFIX]`; default: `blobs/` in the data dir.
     pub blob_url: Option<String>,
+    /// False for a data dir thrown away at exit (`serve --ephemeral`, the
+    /// emulator): the embedded database and files then skip their fsyncs,
+    /// since nothing in them must survive a crash. Other backends ignore it.
+    pub durable: bool,
 }
 
 /// The opened backends.
@@ -36,10 +40,15 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
     std::fs::create_dir_all(data_dir)?;
     let tmp_dir = data_dir.join("tmp");
     std::fs::create_dir_all(&tmp_dir)?;
-    let (meta, changes) = open_meta_and_changes(data_dir, config.database_url.as_deref()).await?;
+    let (meta, changes) =
+        open_meta_and_changes(data_dir, config.database_url.as_deref(), config.durable).await?;
+    let blobs: Arc<dyn BlobStore> = match (&config.blob_url, config.durable) {
+        (None, false) => Arc::new(ObjectBlobs::local(&data_dir.join("blobs"))?.not_durable()),
+        (url, _) => open_blobs(data_dir, url.as_deref()).await?,
+    };
     Ok(Stores {
         meta,
-        blobs: open_blobs(data_dir, config.blob_url.as_deref()).await?,
+        blobs,
         tmp_dir,
         changes,
     })
@@ -48,19 +57,21 @@ pub async fn open(config: &StorageConfig) -> Result<Stores> {
 /// The metadata store a `--database-url` names (the data dir's SQLite file
 /// when it names none).
 pub async fn open_meta(data_dir: &Path, url: Option<&str>) -> Result<Arc<dyn MetadataStore>> {
-    Ok(open_meta_and_changes(data_dir, url).await?.0)
+    Ok(open_meta_and_changes(data_dir, url, true).await?.0)
 }
 
 /// The metadata store and how its processes tell each other of changes.
 async fn open_meta_and_changes(
     data_dir: &Path,
     url: Option<&str>,
+    durable: bool,
 ) -> Result<(Arc<dyn MetadataStore>, Arc<dyn Changes>)> {
     fn sqlite(meta: SqliteMeta) -> (Arc<dyn MetadataStore>, Arc<dyn Changes>) {
         let changes = meta.changes();
         (Arc::new(meta), changes)
     }
     Ok(match url {
+        None if !durable => sqlite(SqliteMeta::open_scratch(&data_dir.join("helpdesk.db")).await?),
         None => sqlite(SqliteMeta::open_file(&data_dir.join("helpdesk.db")).await?),
         Some(url) if url.starts_with("sqlite:") => sqlite(SqliteMeta::open_url(url).await?),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {

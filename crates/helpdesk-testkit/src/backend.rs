@@ -87,6 +87,7 @@ pub fn storage_on(backend: &Backend, data_dir: &Path) -> StorageConfig {
             data_dir: data_dir.to_path_buf(),
             database_url: None,
             blob_url: None,
+            durable: true,
         },
         Backend::PostgresS3 { postgres, s3 } => {
             let name = name_of(data_dir);
@@ -95,6 +96,7 @@ pub fn storage_on(backend: &Backend, data_dir: &Path) -> StorageConfig {
                 data_dir: data_dir.to_path_buf(),
                 database_url: Some(format!("{}/{name}", postgres.trim_end_matches('/'))),
                 blob_url: Some(format!("{}/{name}", s3.trim_end_matches('/'))),
+                durable: true,
             }
         }
     }

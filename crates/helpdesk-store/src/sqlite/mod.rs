@@ -77,19 +77,40 @@ pub struct SqliteMeta {
 impl SqliteMeta {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> crate::Result<SqliteMeta> {
-        Self::open_options(SqliteConnectOptions::new().filename(path)).await
+        Self::open_options(
+            SqliteConnectOptions::new().filename(path),
+            SqliteSynchronous::Full,
+        )
+        .await
+    }
+
+    /// A database thrown away at exit (`StorageConfig::durable` false):
+    /// commits skip the fsync, and a crash may lose the last of them.
+    pub async fn open_scratch(path: &Path) -> crate::Result<SqliteMeta> {
+        Self::open_options(
+            SqliteConnectOptions::new().filename(path),
+            SqliteSynchronous::Off,
+        )
+        .await
     }
 
     /// Opens a `sqlite://` URL and migrates it.
     pub async fn open_url(url: &str) -> crate::Result<SqliteMeta> {
-        Self::open_options(SqliteConnectOptions::from_str(url)?).await
+        Self::open_options(
+            SqliteConnectOptions::from_str(url)?,
+            SqliteSynchronous::Full,
+        )
+        .await
     }
 
-    async fn open_options(options: SqliteConnectOptions) -> crate::Result<SqliteMeta> {
+    async fn open_options(
+        options: SqliteConnectOptions,
+        synchronous: SqliteSynchronous,
+    ) -> crate::Result<SqliteMeta> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         // Two processes starting at once on a new file would both switch it
