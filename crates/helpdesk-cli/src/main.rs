@@ -133,6 +133,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // `serve --log-format json` writes nothing but JSON lines, its last
+    // error included.
+    let json_errors = matches!(&cli.command, Command::Serve(args) if args.json_log());
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
@@ -170,6 +173,13 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if json_errors => {
+            eprintln!(
+                "{}",
+                serde_json::json!({"level": "ERROR", "message": format!("{e:#}")})
+            );
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

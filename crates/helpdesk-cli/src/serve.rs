@@ -96,6 +96,13 @@ pub struct ServeArgs {
     log_format: LogFormat,
 }
 
+impl ServeArgs {
+    /// Whether every line it writes is JSON (`--log-format json`).
+    pub fn json_log(&self) -> bool {
+        self.log_format == LogFormat::Json
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when
 /// this is called, before the listening line is printed: a signal sent as
 /// soon as a script or a supervisor read that line stops the server
