@@ -126,11 +126,20 @@ fn shutdown_signal(
     let stopped = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    // The parent as it is now, not when the future is first polled: by
+    // then a parent that only waited for the ready file may have gone.
+    #[cfg(unix)]
+    let parent = std::os::unix::process::parent_id();
+    #[cfg(not(unix))]
+    let parent = 0;
+    if exit_with_parent && parent == 1 {
+        tracing::warn!("--exit-with-parent: the parent is init (pid 1), or ended before this server began; nothing to watch");
+    }
     let orphaned = async move {
         if !exit_with_parent {
             return std::future::pending().await;
         }
-        parent_gone().await;
+        parent_gone(parent).await;
         tracing::info!("the parent process ended");
     };
     Ok(async move {
@@ -142,12 +151,12 @@ fn shutdown_signal(
     })
 }
 
-/// Resolves when the process that started this one has ended: its parent
-/// id changes (to 1, or to a subreaper's), which a poll sees within 100 ms.
-async fn parent_gone() {
+/// Resolves when the process that started this one (`parent`) has ended:
+/// the parent id changes (to 1, or to a subreaper's), which a poll sees
+/// within 100 ms.
+async fn parent_gone(parent: u32) {
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tick.tick().await;
@@ -157,7 +166,10 @@ async fn parent_gone() {
         }
     }
     #[cfg(not(unix))]
-    std::future::pending::<()>().await
+    {
+        let _ = parent;
+        std::future::pending::<()>().await
+    }
 }
 
 /// What `serve` prints on stdout, as text or, with `--log-format json`, as
@@ -190,6 +202,10 @@ fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     logging::init_for_server(args.log_format);
+    // First of all: the parent `--exit-with-parent` watches is the one that
+    // started us, even if it ends while we start.
+    let shutdown = shutdown_signal(args.exit_with_parent)
+        .context("cannot install the SIGTERM and SIGINT handlers")?;
     let out = Stdout {
         json: args.log_format == LogFormat::Json,
     };
@@ -280,8 +296,6 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         ),
         false => None,
     };
-    let shutdown = shutdown_signal(args.exit_with_parent)
-        .context("cannot install the SIGTERM and SIGINT handlers")?;
     // Scripts and tests wait for this line to learn the address: the first
     // on stdout, printed once the listener accepts connections.
     let listening = match args.ephemeral {
