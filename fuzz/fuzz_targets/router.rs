@@ -74,6 +74,8 @@ fn world() -> &'static World {
                 data_dir: dir.path().to_path_buf(),
                 database_url: None,
                 blob_url: None,
+                // A scratch dir for the process's life: no fsync.
+                durable: false,
             })
             .await
             .unwrap();
