@@ -64,6 +64,8 @@ mod people;
 mod tickets;
 #[path = "../sql/transfer.rs"]
 mod transfer;
+#[path = "../sql/upsert.rs"]
+mod upsert;
 
 pub struct PostgresMeta {
     pool: PgPool,

@@ -68,6 +68,8 @@ mod people;
 mod tickets;
 #[path = "../sql/transfer.rs"]
 mod transfer;
+#[path = "../sql/upsert.rs"]
+mod upsert;
 
 pub struct SqliteMeta {
     pool: SqlitePool,
