@@ -321,7 +321,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
     helpdesk_server::serve_with(
         listener,
-        helpdesk_server::router(state),
+        helpdesk_server::api(state),
         shutdown,
         helpdesk_server::ConnLimits {
             header_timeout: args.header_timeout,

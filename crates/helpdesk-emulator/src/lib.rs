@@ -126,7 +126,7 @@ impl Emulator {
                 let _ = stopped.await;
             };
             if let Err(e) =
-                helpdesk_server::serve(listener, helpdesk_server::router(state), shutdown).await
+                helpdesk_server::serve(listener, helpdesk_server::api(state), shutdown).await
             {
                 eprintln!("helpdesk-emulator: the server stopped: {e}");
             }

@@ -6,6 +6,8 @@
 //! judging needs the app and helpdesk rows, which the caller looks up in
 //! whatever single query suits it.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -21,7 +23,8 @@ use crate::AppState;
 /// The credentials a request carries: a genuine, unexpired token's claims and
 /// the helpdesk credential, if one decodes.
 pub struct Presented {
-    claims: Claims,
+    /// The kind the token was checked as, and what it says.
+    verified: Arc<(TokenKind, Claims)>,
     credential: Option<HelpdeskCredential>,
 }
 
@@ -56,26 +59,33 @@ impl Presented {
             TokenKind::User => ApiError::InvalidUserToken,
             _ => ApiError::InvalidToken,
         };
-        let claims = state
+        let verified = state
             .tokens
             .load()
             .verify(kind, token, helpdesk_store::now())
             .ok_or(invalid)?;
-        state.rate_limits.check_app(&claims.app_id)?;
+        state.rate_limits.check_app(&verified.1.app_id)?;
         let credential = headers
             .get(header::HELPDESK_CREDENTIAL)
             .and_then(|v| v.to_str().ok())
             .and_then(helpdesk_credential);
-        Ok(Presented { claims, credential })
+        Ok(Presented {
+            verified,
+            credential,
+        })
+    }
+
+    fn claims(&self) -> &Claims {
+        &self.verified.1
     }
 
     pub fn app_id(&self) -> &str {
-        &self.claims.app_id
+        &self.claims().app_id
     }
 
     /// When the token was issued, for revocation checks.
     pub fn issued_at(&self) -> i64 {
-        self.claims.issued_at
+        self.claims().issued_at
     }
 
     /// The helpdesk the credential names ("" when there is none).
@@ -88,7 +98,9 @@ impl Presented {
     /// The app, if it still exists, is enabled and has not revoked this token.
     fn judge_app(&self, app: Option<App>) -> Result<App, Failure> {
         match app {
-            Some(app) if self.claims.issued_at >= app.tokens_not_before && !app.disabled => Ok(app),
+            Some(app) if self.claims().issued_at >= app.tokens_not_before && !app.disabled => {
+                Ok(app)
+            }
             _ => Err(ApiError::InvalidToken.into()),
         }
     }
@@ -201,7 +213,7 @@ impl FromRequestParts<AppState> for AgentCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let presented = Presented::read_kind(&parts.headers, state, TokenKind::User)?;
-        let agent = state.meta.agent(&presented.claims.user).await?;
+        let agent = state.meta.agent(&presented.claims().user).await?;
         let Some(agent) = agent.filter(|a| !a.disabled) else {
             return Err(ApiError::InvalidUserToken.into());
         };

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use helpdesk_store::{BlobStore, StoredImage};
@@ -36,14 +36,17 @@ const UNKNOWN: i64 = i64::MIN;
 /// What an entry costs beyond its key and bytes (its headers, the map).
 const ENTRY_OVERHEAD: u64 = 512;
 
-/// A download's decision and what answering it needs.
+/// A download's decision and what answering it needs (made by
+/// `download::decided`).
 pub struct Decided {
     /// Tokens of the app issued before this second are refused.
     pub tokens_not_before: i64,
     pub image: StoredImage,
     pub etag: HeaderValue,
-    pub content_type: HeaderValue,
-    pub content_disposition: HeaderValue,
+    /// A 200's headers, written once: each answer clones them.
+    pub ok_headers: HeaderMap,
+    /// A 304's.
+    pub not_modified_headers: HeaderMap,
     /// The image itself, when it is small enough to keep.
     pub bytes: Option<Bytes>,
 }
@@ -103,13 +106,19 @@ impl DownloadCache {
     /// The decision for `key`, if one of the current generation is kept and
     /// a token issued at `issued_at` is not revoked by it.
     pub fn get(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
-        let entries = self.entries.as_ref()?;
-        let found = entries.get(key).and_then(|entry| {
-            (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
-                .then_some(entry.decided)
-        });
+        let found = self.peek(key, issued_at);
         crate::metrics::cache(found.is_some());
         found
+    }
+
+    /// As `get`, uncounted: for the front's fast path, which counts the
+    /// hits it answers and leaves the rest to the handler's `get`.
+    pub fn peek(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
+        let entries = self.entries.as_ref()?;
+        entries.get(key).and_then(|entry| {
+            (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
+                .then_some(entry.decided)
+        })
     }
 
     /// The generation to tag a decision with: read before its lookup.

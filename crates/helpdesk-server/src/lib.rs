@@ -1,8 +1,9 @@
 //! The Feishu-compatible HTTP server.
 //!
-//! One request takes one path: the envelope middleware (log id, error body,
-//! access log) -> an extractor (who is calling) -> a thin handler -> the store
-//! -> a response writer. Handlers return `Failure` for every error; only
+//! One request takes one path: the front (log id, error body, access log;
+//! a download already decided is answered there) -> the router -> an
+//! extractor (who is calling) -> a thin handler -> the store -> a response
+//! writer. Handlers return `Failure` for every error; only
 //! `response.rs` turns one into a status and a body.
 
 mod access_log;
@@ -10,6 +11,7 @@ mod auth;
 mod cache;
 mod deadline;
 mod delivery;
+mod front;
 mod handlers;
 mod limits;
 mod logid;
@@ -19,11 +21,12 @@ mod response;
 mod router;
 mod serve;
 mod state;
+mod tokens;
 
 pub use delivery::{event_client, post_sealed, DeliveryConfig};
+pub use front::{api, Api};
 pub use logid::LogId;
 pub use metrics::describe_metrics;
-pub use router::router;
 pub use serve::serve;
 pub use serve::{serve_with, ConnLimits, PeerAddr};
 pub use state::{AppState, ServerConfig, DEFAULT_TOKEN_RATE_LIMIT};

@@ -1,20 +1,15 @@
-//! The response writers: the JSON envelope, errors, and the middleware that
-//! stamps every response with its log id and logs it.
-
-use std::time::Instant;
+//! The response writers: the JSON envelope and errors (the front,
+//! `front.rs`, stamps every response with its log id and logs it).
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use helpdesk_core::wire::header::{LOG_ID, RATELIMIT_LIMIT, RATELIMIT_RESET};
+use helpdesk_core::wire::header::{RATELIMIT_LIMIT, RATELIMIT_RESET};
 use helpdesk_core::ApiError;
 use helpdesk_store::{IngestError, StoreError};
 use serde_json::{json, Value};
-use tracing::Instrument;
 
-use crate::{access_log, LogId};
+use crate::LogId;
 
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 
@@ -60,7 +55,7 @@ impl IntoResponse for Failure {
 
 /// The code a successful JSON or binary response stands for, for the log.
 #[derive(Clone, Copy)]
-struct Code(i64);
+pub(crate) struct Code(pub(crate) i64);
 
 /// `{"code": 0, "msg": "success", "data": data}`.
 pub fn success(data: Value) -> Response {
@@ -79,7 +74,7 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     res
 }
 
-fn error_response(err: &ApiError, log_id: &LogId) -> Response {
+pub(crate) fn error_response(err: &ApiError, log_id: &LogId) -> Response {
     let status =
         StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = body_of(err, log_id, status);
@@ -142,73 +137,6 @@ impl Observe {
 /// `router::tag_route`.
 #[derive(Debug, Clone, Copy)]
 pub struct Route(pub &'static str);
-
-/// Gives the request its log id, writes error bodies, sets `X-Tt-Logid`, and
-/// logs (and counts) one line per request.
-pub async fn envelope(
-    axum::extract::State(observe): axum::extract::State<Observe>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let log_id = LogId::new();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    // The app a JSON line names: as the token says, before it is checked
-    // (the line's code tells whether it was accepted).
-    let app_id = if observe.json_log {
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(helpdesk_core::auth::bearer)
-            .and_then(helpdesk_store::tokens::claimed_app_id)
-    } else {
-        None
-    };
-    req.extensions_mut().insert(log_id.clone());
-    let span = tracing::info_span!("request", log_id = %log_id);
-    let mut res = next.run(req).instrument(span).await;
-    // Read before an error body replaces the response and its extensions,
-    // and only when something reports it.
-    let route = observe
-        .needs_route()
-        .then(|| res.extensions().get::<Route>().map_or("unmatched", |r| r.0));
-
-    let code = match res.extensions_mut().remove::<ApiError>() {
-        Some(err) => {
-            res = error_response(&err, &log_id);
-            Some(err.code())
-        }
-        None => res.extensions().get::<Code>().map(|c| c.0),
-    };
-    if let Ok(v) = HeaderValue::from_str(log_id.as_str()) {
-        res.headers_mut().insert(LOG_ID, v);
-    }
-    let status = res.status().as_u16();
-    let took = started.elapsed();
-    if let Some(route) = route {
-        if observe.metrics {
-            crate::metrics::request(route, status, code, took);
-        }
-        if observe.json_log && access_log::enabled() {
-            access_log::write_json(
-                &log_id,
-                &method,
-                route,
-                &path,
-                status,
-                code,
-                app_id.as_deref(),
-                took,
-            );
-            return res;
-        }
-    }
-    if access_log::enabled() {
-        access_log::write(&log_id, &method, &path, status, code, took);
-    }
-    res
-}
 
 /// Marks a binary success for the access log.
 pub fn mark_success(res: &mut Response) {

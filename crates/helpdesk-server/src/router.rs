@@ -13,7 +13,7 @@ use crate::handlers::{
     bot_message, categories, events, faq_image, faqs, fields, im_images, messages, probes,
     ticket_images, tickets, token, upload,
 };
-use crate::response::{envelope, not_found, panic_response, Route};
+use crate::response::{not_found, panic_response, Route};
 use crate::AppState;
 
 const HEALTHZ: &str = "/healthz";
@@ -65,8 +65,8 @@ async fn tag_route(
 /// Multipart framing and the `image_type` part, on top of the image itself.
 const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
 
-/// Every route of the API, wrapped in the envelope.
-pub fn router(state: AppState) -> Router {
+/// Every route of the API (the front, `front.rs`, wraps it).
+pub(crate) fn router(state: AppState) -> Router {
     let upload_limit =
         (state.limits.max_bytes + UPLOAD_OVERHEAD + helpdesk_store::DRAIN_LIMIT) as usize;
     let observe = state.observe;
@@ -134,6 +134,5 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn_with_state(observe, envelope))
         .with_state(state)
 }

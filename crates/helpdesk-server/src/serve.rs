@@ -14,16 +14,21 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::Router;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::http::{Request, Response};
+use futures::future::Either;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tower_layer::Layer;
+
+use crate::front::{Answer, ApiBody};
+use crate::Api;
 
 /// The client's address, on every request's extensions.
 #[derive(Debug, Clone, Copy)]
@@ -153,58 +158,57 @@ impl Tracker {
     }
 }
 
-/// The router, counting each connection's requests in flight.
-#[derive(Clone)]
-struct Counted<S> {
-    inner: S,
+/// The API as one connection sees it: its peer, and its requests in
+/// flight counted. A request answered at once (the front's fast path) is
+/// never in flight.
+struct Counted {
+    api: Api,
+    peer: SocketAddr,
     conn: Arc<Conn>,
     tracker: Arc<Tracker>,
 }
 
-impl<S, R> tower_service::Service<R> for Counted<S>
-where
-    S: tower_service::Service<R> + Send,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+impl hyper::service::Service<Request<Incoming>> for Counted {
+    type Response = Response<ApiBody>;
+    type Error = Infallible;
+    type Future =
+        Either<Answer, Pin<Box<dyn Future<Output = Result<Response<ApiBody>, Infallible>> + Send>>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: R) -> Self::Future {
-        self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
         self.conn
             .last_active
             .store(self.tracker.now(), Ordering::Relaxed);
-        let fut = self.inner.call(req);
-        let conn = self.conn.clone();
-        let tracker = self.tracker.clone();
-        Box::pin(async move {
-            let res = fut.await;
-            conn.last_active.store(tracker.now(), Ordering::Relaxed);
-            conn.in_flight.fetch_sub(1, Ordering::AcqRel);
-            res
-        })
+        match self.api.call(req, self.peer) {
+            ready @ Answer::Ready(_) => Either::Left(ready),
+            routed => {
+                self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
+                let conn = self.conn.clone();
+                let tracker = self.tracker.clone();
+                Either::Right(Box::pin(async move {
+                    let res = routed.await;
+                    conn.last_active.store(tracker.now(), Ordering::Relaxed);
+                    conn.in_flight.fetch_sub(1, Ordering::AcqRel);
+                    res
+                }))
+            }
+        }
     }
 }
 
-/// Serves `router` on `listener` with the default limits until `shutdown`.
+/// Serves `api` on `listener` with the default limits until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    api: Api,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_with(listener, router, shutdown, ConnLimits::default()).await
+    serve_with(listener, api, shutdown, ConnLimits::default()).await
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops
+/// Serves `api` on `listener` until `shutdown` resolves, then stops
 /// accepting, lets in-flight requests finish, and returns.
 pub async fn serve_with(
     listener: TcpListener,
-    router: Router,
+    api: Api,
     shutdown: impl Future<Output = ()>,
     limits: ConnLimits,
 ) -> std::io::Result<()> {
@@ -242,11 +246,12 @@ pub async fn serve_with(
                 }
                 let _ = stream.set_nodelay(true);
                 let (id, conn) = tracker.add();
-                let service = TowerToHyperService::new(Counted {
-                    inner: axum::Extension(PeerAddr(peer)).layer(router.clone()),
+                let service = Counted {
+                    api: api.clone(),
+                    peer,
                     conn: conn.clone(),
                     tracker: tracker.clone(),
-                });
+                };
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let tracker = tracker.clone();
                 tokio::spawn(async move {

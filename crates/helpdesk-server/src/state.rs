@@ -11,6 +11,7 @@ use crate::cache::{DownloadCache, POLL_EVERY};
 use crate::delivery::DeliveryConfig;
 use crate::limits::RateLimits;
 use crate::response::Observe;
+use crate::tokens::Tokens;
 
 /// Token requests a second from one IP: far above what SDKs need (one per
 /// app every 90 minutes, from their cache), far below what would load the
@@ -64,8 +65,9 @@ pub struct Inner {
     pub meta: Arc<dyn MetadataStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub tmp_dir: PathBuf,
-    /// The token signer of the current signing keys, swapped when they rotate.
-    pub tokens: ArcSwap<TokenSigner>,
+    /// The token signer of the current signing keys and the tokens it has
+    /// verified, replaced whenever the store changes (keys may have rotated).
+    pub tokens: ArcSwap<Tokens>,
     pub limits: IngestLimits,
     pub cache: DownloadCache,
     pub observe: Observe,
@@ -103,7 +105,7 @@ impl AppState {
             meta: stores.meta,
             blobs: stores.blobs,
             tmp_dir: stores.tmp_dir,
-            tokens: ArcSwap::from_pointee(TokenSigner::new(keys)),
+            tokens: ArcSwap::from_pointee(Tokens::new(TokenSigner::new(keys))),
             limits: IngestLimits {
                 max_bytes: config.max_image_bytes,
             },
@@ -169,7 +171,9 @@ impl Inner {
         };
         if self.cache.observe(generation) && generation.is_some() {
             match self.meta.signing_keys().await {
-                Ok(keys) => self.tokens.store(Arc::new(TokenSigner::new(keys))),
+                Ok(keys) => self
+                    .tokens
+                    .store(Arc::new(Tokens::new(TokenSigner::new(keys)))),
                 Err(e) => tracing::warn!(error = %e, "cannot reload the signing keys"),
             }
         }

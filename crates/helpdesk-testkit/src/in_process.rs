@@ -32,7 +32,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            helpdesk_server::serve(listener, helpdesk_server::router(state), async {
+            helpdesk_server::serve(listener, helpdesk_server::api(state), async {
                 let _ = stopped.await;
             })
             .await

@@ -4,12 +4,12 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
-use helpdesk_core::{disposition, scope, ApiError};
+use helpdesk_core::{scope, ApiError};
 use helpdesk_store::StoreError;
 
-use super::download::{answer, header_value, Missing};
+use super::download::{answer, decided, Missing};
 use crate::auth::Presented;
-use crate::cache::{Decided, DownloadCache};
+use crate::cache::DownloadCache;
 use crate::response::Failure;
 use crate::AppState;
 
@@ -57,14 +57,7 @@ pub async fn faq_image(
     if image.deleted {
         return Err(ApiError::ImageDeleted.into());
     }
-    let decided = Decided {
-        tokens_not_before: caller.app.tokens_not_before,
-        etag: header_value(&format!("\"{}\"", image.sha256))?,
-        content_type: header_value(&image.content_type)?,
-        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
-        image,
-        bytes: None,
-    };
+    let decided = decided(caller.app.tokens_not_before, image)?;
     let decided = match state
         .cache
         .keep(key, generation, decided, state.blobs.as_ref())

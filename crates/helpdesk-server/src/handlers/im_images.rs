@@ -5,12 +5,11 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use helpdesk_core::{disposition, scope, ApiError};
+use helpdesk_core::{scope, ApiError};
 use helpdesk_store::{StoreError, StoredImage};
 
-use super::download::{answer, header_value, Missing};
+use super::download::{answer, decided, Missing};
 use crate::auth::Caller;
-use crate::cache::Decided;
 use crate::response::Failure;
 use crate::AppState;
 
@@ -47,20 +46,16 @@ pub async fn im_image(
         return Err(ApiError::ImImageDeleted.into());
     }
     let image = upload.image;
-    let decided = Decided {
-        tokens_not_before: caller.app.tokens_not_before,
-        etag: header_value(&format!("\"{}\"", image.sha256))?,
-        content_type: header_value(&image.content_type)?,
-        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
-        image: StoredImage {
+    let decided = decided(
+        caller.app.tokens_not_before,
+        StoredImage {
             sha256: image.sha256,
             size: image.size,
             content_type: image.content_type,
             file_name: image.file_name,
             deleted: false,
         },
-        bytes: None,
-    };
+    )?;
     match answer(&state, &method, &headers, &decided).await {
         Ok(res) => Ok(res),
         // Deleted since we looked (its bytes went with it), or lost.

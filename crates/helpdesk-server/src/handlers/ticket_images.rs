@@ -1,18 +1,20 @@
 //! `GET /open-apis/helpdesk/v1/ticket_images`: the image bytes of a message.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use bytes::Bytes;
+use helpdesk_core::auth::bearer;
 use helpdesk_core::content::MessageType;
-use helpdesk_core::disposition;
 use helpdesk_core::ids::MessageRef;
 use helpdesk_core::wire::header::HELPDESK_CREDENTIAL;
 use helpdesk_core::{scope, ApiError};
+use helpdesk_store::tokens::TokenKind;
 use helpdesk_store::{App, Helpdesk, ImageLookup, StoreError, StoredImage};
 
-use super::download::{answer, header_value, Missing};
+use super::download::{answer, answer_kept, decided, Missing};
 use crate::auth::{HelpdeskCaller, Presented};
-use crate::cache::{Decided, DownloadCache};
+use crate::cache::DownloadCache;
 use crate::query;
 use crate::response::Failure;
 use crate::AppState;
@@ -42,7 +44,42 @@ fn parse_query(uri: &Uri) -> Result<(String, String, Option<u32>), Failure> {
     Ok((ticket_id, msg_id, index))
 }
 
-/// The hot path. A download already decided for these exact credentials
+/// The fast path, taken by the front before any routing: a download this
+/// server has decided already for these exact credentials and query, when
+/// its answer needs no storage (the bytes are kept, or it is a HEAD or a
+/// 304). The token is checked as `Presented::read` checks it (signature
+/// and expiry, through the verified tokens; the per-app rate limit) and
+/// its issue time against the revocation time the decision carries. None
+/// whenever anything is not so: the whole path then answers, errors
+/// included.
+pub fn kept(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Option<(StatusCode, HeaderMap, Option<Bytes>)> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)?;
+    let verified = state
+        .tokens
+        .load()
+        .verify(TokenKind::Tenant, token, helpdesk_store::now())?;
+    let claims = &verified.1;
+    state.rate_limits.check_app(&claims.app_id).ok()?;
+    let credential = headers
+        .get(HELPDESK_CREDENTIAL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let key = DownloadCache::key(&claims.app_id, credential, uri.query().unwrap_or(""));
+    let decided = state.cache.peek(&key, claims.issued_at)?;
+    let answer = answer_kept(method, headers, &decided)?;
+    crate::metrics::cache(true);
+    Some(answer)
+}
+
+/// The whole path. A download already decided for these exact credentials
 /// and query (see `cache`) costs the token's signature and a hash lookup;
 /// otherwise one query brings the app, the helpdesk and the image together,
 /// the credentials are judged, and the decision is kept.
@@ -109,14 +146,7 @@ pub async fn ticket_image(
     if image.deleted {
         return Err(ApiError::ImageDeleted.into());
     }
-    let decided = Decided {
-        tokens_not_before: caller.app.tokens_not_before,
-        etag: header_value(&format!("\"{}\"", image.sha256))?,
-        content_type: header_value(&image.content_type)?,
-        content_disposition: header_value(&disposition::attachment(&image.file_name))?,
-        image,
-        bytes: None,
-    };
+    let decided = decided(caller.app.tokens_not_before, image)?;
     let sha256 = decided.image.sha256.clone();
     let decided = match state
         .cache

@@ -49,7 +49,7 @@ fn issue(state: &AppState, app: &App, kind: TokenKind, now: i64) -> Issued {
         TokenKind::App => "app",
         TokenKind::User => "user",
     });
-    state.tokens.load().issue(
+    state.tokens.load().signer().issue(
         kind,
         &app.app_id,
         app.tokens_not_before,
