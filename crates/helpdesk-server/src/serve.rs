@@ -4,7 +4,12 @@
 //!
 //! Every connection is tracked with whether it is serving a request and
 //! when it last did. A connection that sends nothing within the header
-//! timeout, or sits idle past the idle timeout, is closed. At the connection
+//! timeout, or sits idle past the idle timeout, is closed: both by the
+//! reaper, which looks at every connection a few times per timeout. (Hyper
+//! can time the headers itself, but it arms a timer for every request: a
+//! twentieth of a cached download's instructions. Its timeout, like ours,
+//! ran from the end of the previous response, so an idle keep-alive
+//! connection was already closed at the header timeout.) At the connection
 //! cap, a new connection closes the idlest idle one; when every connection
 //! is busy, the new one is refused. A request body must arrive within the
 //! body timeout (see `router`).
@@ -23,7 +28,7 @@ use axum::http::{Request, Response};
 use futures::future::Either;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -68,12 +73,72 @@ struct Conn {
     /// Asked to close: no longer counted against the cap, nor chosen again.
     closing: AtomicBool,
     close: Notify,
+    /// Wrote since the reaper last looked: a response's body is still
+    /// going out, so the connection is not idle.
+    wrote: AtomicBool,
+    /// Dropped at once: asked to close, and still silent a tick later (it
+    /// sent part of a request's headers, which a graceful close waits for).
+    abort: Notify,
 }
 
 impl Conn {
     fn close(&self) {
         self.closing.store(true, Ordering::Release);
         self.close.notify_one();
+    }
+}
+
+/// A connection's socket, noting that it wrote (for the reaper).
+struct Watched {
+    io: TokioIo<tokio::net::TcpStream>,
+    conn: Arc<Conn>,
+}
+
+impl hyper::rt::Read for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.conn.wrote.store(true, Ordering::Relaxed);
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.conn.wrote.store(true, Ordering::Relaxed);
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -118,6 +183,8 @@ impl Tracker {
             last_active: AtomicU64::new(self.now()),
             closing: AtomicBool::new(false),
             close: Notify::new(),
+            wrote: AtomicBool::new(false),
+            abort: Notify::new(),
         });
         if let Ok(mut conns) = self.conns.lock() {
             conns.insert(id, conn.clone());
@@ -175,12 +242,14 @@ impl hyper::service::Service<Request<Incoming>> for Counted {
         Either<Answer, Pin<Box<dyn Future<Output = Result<Response<ApiBody>, Infallible>> + Send>>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        self.conn
-            .last_active
-            .store(self.tracker.now(), Ordering::Relaxed);
         match self.api.call(req, self.peer) {
+            // Its answer is written at once, which the reaper sees
+            // (`Conn::wrote`): no clock read here.
             ready @ Answer::Ready(_) => Either::Left(ready),
             routed => {
+                self.conn
+                    .last_active
+                    .store(self.tracker.now(), Ordering::Relaxed);
                 self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
                 let conn = self.conn.clone();
                 let tracker = self.tracker.clone();
@@ -215,12 +284,15 @@ pub async fn serve_with(
     let tracker = Arc::new(Tracker::new());
     let mut http = http1::Builder::new();
     http.title_case_headers(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        // The reaper times the headers (see the head of this file).
+        .header_read_timeout(None)
         // Header values up to this size reach the handlers (which answer
         // with Feishu's errors); beyond it hyper answers 431 itself.
         .max_buf_size(1024 * 1024);
-    tokio::spawn(reap_idle(Arc::downgrade(&tracker), limits.idle_timeout));
+    tokio::spawn(reap_idle(
+        Arc::downgrade(&tracker),
+        limits.header_timeout.min(limits.idle_timeout),
+    ));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -252,7 +324,11 @@ pub async fn serve_with(
                     conn: conn.clone(),
                     tracker: tracker.clone(),
                 };
-                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let io = Watched {
+                    io: TokioIo::new(stream),
+                    conn: conn.clone(),
+                };
+                let connection = http.serve_connection(io, service);
                 let tracker = tracker.clone();
                 tokio::spawn(async move {
                     tokio::pin!(connection);
@@ -270,6 +346,7 @@ pub async fn serve_with(
                                 connection.as_mut().graceful_shutdown();
                                 closing = true;
                             }
+                            _ = conn.abort.notified() => break,
                         }
                     }
                     tracker.remove(id);
@@ -299,22 +376,43 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Closes connections idle past `idle_timeout`, every second, until the
-/// server stops.
-async fn reap_idle(tracker: std::sync::Weak<Tracker>, idle_timeout: Duration) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+/// Closes connections that have been out of a request for `timeout` (the
+/// header timeout or the idle timeout, whichever is shorter): never sent
+/// their headers, sent only part of them, or sat idle between requests. A
+/// connection still writing a response's body is not idle. Looks four
+/// times per timeout, at least once a second, so a connection goes at most
+/// two looks late (half the timeout, 2 s at most); one that a graceful
+/// close did not end by the next look (it is waiting for the rest of a
+/// request's headers) is dropped.
+async fn reap_idle(tracker: std::sync::Weak<Tracker>, timeout: Duration) {
+    let every = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let timeout = timeout.as_millis() as u64;
     loop {
         tick.tick().await;
         let Some(tracker) = tracker.upgrade() else {
             return;
         };
         let now = tracker.now();
-        for conn in tracker.idle() {
-            let idle_for = now.saturating_sub(conn.last_active.load(Ordering::Relaxed));
-            if idle_for < idle_timeout.as_millis() as u64 {
-                break;
+        let conns: Vec<Arc<Conn>> = tracker
+            .conns
+            .lock()
+            .map_or(Vec::new(), |c| c.values().cloned().collect());
+        for conn in conns {
+            if conn.wrote.swap(false, Ordering::Relaxed) {
+                conn.last_active.store(now, Ordering::Relaxed);
+                continue;
             }
-            conn.close();
+            let idle_for = now.saturating_sub(conn.last_active.load(Ordering::Relaxed));
+            if conn.in_flight.load(Ordering::Acquire) > 0 || idle_for < timeout {
+                continue;
+            }
+            if conn.closing.load(Ordering::Acquire) {
+                conn.abort.notify_one();
+            } else {
+                conn.close();
+            }
         }
     }
 }
