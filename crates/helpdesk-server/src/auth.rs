@@ -62,7 +62,7 @@ impl Presented {
         let verified = state
             .tokens
             .load()
-            .verify(kind, token, helpdesk_store::now())
+            .verify(kind, token.as_bytes(), helpdesk_store::now())
             .ok_or(invalid)?;
         state.rate_limits.check_app(&verified.1.app_id)?;
         let credential = headers

@@ -60,8 +60,8 @@ struct Entry {
 #[derive(Clone)]
 struct ByBytes;
 
-impl Weighter<String, Entry> for ByBytes {
-    fn weight(&self, key: &String, entry: &Entry) -> u64 {
+impl Weighter<Vec<u8>, Entry> for ByBytes {
+    fn weight(&self, key: &Vec<u8>, entry: &Entry) -> u64 {
         key.len() as u64
             + entry.decided.bytes.as_ref().map_or(0, |b| b.len() as u64)
             + ENTRY_OVERHEAD
@@ -70,7 +70,7 @@ impl Weighter<String, Entry> for ByBytes {
 
 pub struct DownloadCache {
     /// None when the budget is 0.
-    entries: Option<Cache<String, Entry, ByBytes>>,
+    entries: Option<Cache<Vec<u8>, Entry, ByBytes>>,
     /// Images up to this size are kept whole.
     max_image: u64,
     generation: AtomicI64,
@@ -92,20 +92,26 @@ impl DownloadCache {
     }
 
     /// The key of a download: the app (from a verified token), the helpdesk
-    /// credential and the query, exactly as presented.
-    pub fn key(app_id: &str, credential: &str, query: &str) -> String {
-        let mut key = String::with_capacity(app_id.len() + credential.len() + query.len() + 2);
-        key.push_str(app_id);
-        key.push('\n');
-        key.push_str(credential);
-        key.push('\n');
-        key.push_str(query);
+    /// credential header's bytes and the query, exactly as presented.
+    pub fn key(app_id: &str, credential: &[u8], query: &str) -> Vec<u8> {
+        let mut key = Vec::with_capacity(app_id.len() + credential.len() + query.len() + 2);
+        Self::key_into(&mut key, app_id, credential, query);
         key
+    }
+
+    /// The same key, written over `key` (a buffer reused by the fast path).
+    pub fn key_into(key: &mut Vec<u8>, app_id: &str, credential: &[u8], query: &str) {
+        key.clear();
+        key.extend_from_slice(app_id.as_bytes());
+        key.push(b'\n');
+        key.extend_from_slice(credential);
+        key.push(b'\n');
+        key.extend_from_slice(query.as_bytes());
     }
 
     /// The decision for `key`, if one of the current generation is kept and
     /// a token issued at `issued_at` is not revoked by it.
-    pub fn get(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
+    pub fn get(&self, key: &[u8], issued_at: i64) -> Option<Arc<Decided>> {
         let found = self.peek(key, issued_at);
         crate::metrics::cache(found.is_some());
         found
@@ -113,7 +119,7 @@ impl DownloadCache {
 
     /// As `get`, uncounted: for the front's fast path, which counts the
     /// hits it answers and leaves the rest to the handler's `get`.
-    pub fn peek(&self, key: &str, issued_at: i64) -> Option<Arc<Decided>> {
+    pub fn peek(&self, key: &[u8], issued_at: i64) -> Option<Arc<Decided>> {
         let entries = self.entries.as_ref()?;
         entries.get(key).and_then(|entry| {
             (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
@@ -131,7 +137,7 @@ impl DownloadCache {
     /// to answer with. Concurrent misses of one key read the bytes once.
     pub async fn keep(
         &self,
-        key: String,
+        key: Vec<u8>,
         generation: i64,
         mut decided: Decided,
         blobs: &dyn BlobStore,
@@ -174,7 +180,7 @@ impl DownloadCache {
     }
 
     /// Forgets one decision (its bytes went missing from storage).
-    pub fn forget(&self, key: &str) {
+    pub fn forget(&self, key: &[u8]) {
         if let Some(entries) = &self.entries {
             entries.remove(key);
         }

@@ -21,14 +21,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, Request, Response, Uri};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, Response, Uri};
 use axum::Router;
 use bytes::Bytes;
 use helpdesk_core::wire::header::LOG_ID;
 use helpdesk_core::wire::path::TICKET_IMAGES;
 use helpdesk_core::ApiError;
 use http_body::{Frame, SizeHint};
-use hyper::body::Incoming;
 use tower_service::Service;
 use tracing::Instrument;
 
@@ -111,7 +110,8 @@ impl Future for Answer {
 
 /// What the closing line and counters need of a request.
 struct Seen {
-    started: Instant,
+    /// When it began, if anything reports how long it took.
+    started: Option<Instant>,
     log_id: LogId,
     method: Method,
     uri: Uri,
@@ -121,11 +121,18 @@ struct Seen {
 }
 
 impl Api {
-    /// Answers one request from `peer`.
-    pub fn call(&self, req: Request<Incoming>, peer: SocketAddr) -> Answer {
-        let started = Instant::now();
-        let log_id = LogId::new();
+    /// Answers one request from `peer` (hyper's, or any body: the fuzzer's).
+    pub fn call<B>(&self, req: Request<B>, peer: SocketAddr) -> Answer
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
         let observe = self.state.observe;
+        // Read the clock once for the log id and the token's expiry, and
+        // time the request only when something reports how long it took.
+        let now = helpdesk_store::now();
+        let log_id = LogId::at(now);
+        let started = (observe.metrics || access_log::enabled()).then(Instant::now);
         let (parts, body) = req.into_parts();
         let app_id = observe
             .json_log
@@ -135,7 +142,7 @@ impl Api {
             && (parts.method == Method::GET || parts.method == Method::HEAD)
         {
             let kept = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                ticket_images::kept(&self.state, &parts.method, &parts.uri, &parts.headers)
+                ticket_images::kept(&self.state, now, &parts.method, &parts.uri, &parts.headers)
             }));
             let kept = match kept {
                 Ok(kept) => kept.map(Ok),
@@ -218,11 +225,12 @@ fn finish(
     route: Option<&'static str>,
     code: Option<i64>,
 ) -> Response<ApiBody> {
+    const LOG_ID_NAME: HeaderName = HeaderName::from_static(LOG_ID);
     if let Ok(v) = HeaderValue::from_bytes(seen.log_id.as_bytes()) {
-        res.headers_mut().insert(LOG_ID, v);
+        res.headers_mut().insert(LOG_ID_NAME, v);
     }
     let status = res.status().as_u16();
-    let took = seen.started.elapsed();
+    let took = seen.started.map(|s| s.elapsed()).unwrap_or_default();
     let path = seen.uri.path();
     if let Some(route) = route.filter(|_| observe.needs_route()) {
         if observe.metrics {

@@ -70,8 +70,14 @@ pub(crate) fn put_digits(out: &mut [u8], mut n: u32) {
 
 impl LogId {
     pub fn new() -> LogId {
+        LogId::at(helpdesk_store::now())
+    }
+
+    /// The next id, stamped with `secs` since the epoch (now, read by the
+    /// caller once for the whole request).
+    pub fn at(secs: i64) -> LogId {
         let mut id = [0u8; LEN];
-        id[..14].copy_from_slice(&stamp(helpdesk_store::now()));
+        id[..14].copy_from_slice(&stamp(secs));
         id[14..26].copy_from_slice(prefix());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         for (i, b) in id[26..].iter_mut().enumerate() {

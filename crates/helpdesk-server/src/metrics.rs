@@ -1,7 +1,8 @@
 //! What the server counts, through the `metrics` facade. With no recorder
-//! installed (no `--metrics-listen`) each call is a load of the global
-//! recorder and a no-op.
+//! installed (no `--metrics-listen`) each call is one load of a flag that
+//! `describe_metrics` sets: even the facade's no-op builds a key first.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use metrics::{
@@ -16,6 +17,13 @@ const CACHE: &str = "helpdesk_download_cache_total";
 const TOKENS: &str = "helpdesk_tokens_issued_total";
 const EVENTS: &str = "helpdesk_event_deliveries_total";
 const BUILD_INFO: &str = "helpdesk_build_info";
+
+/// A recorder is installed (`describe_metrics` was called).
+static ON: AtomicBool = AtomicBool::new(false);
+
+fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
 
 const UPLOAD_OUTCOMES: [&str; 6] = [
     "stored",
@@ -34,6 +42,7 @@ const EVENT_OUTCOMES: [&str; 3] = ["delivered", "retry", "failed"];
 /// `helpdesk_build_info{version} 1`. Dashboards and `rate()` then work from
 /// the start. Call once the recorder is installed.
 pub fn describe_metrics() {
+    ON.store(true, Ordering::Relaxed);
     describe_gauge!(BUILD_INFO, "Always 1; the version is its label");
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     let route = helpdesk_core::wire::path::TICKET_IMAGES;
@@ -80,6 +89,9 @@ pub fn describe_metrics() {
 
 /// One answered request; `code` is the Feishu code, `-` for none.
 pub fn request(route: &'static str, status: u16, code: Option<i64>, took: Duration) {
+    if !on() {
+        return;
+    }
     let code = match code {
         Some(c) => c.to_string(),
         None => "-".to_string(),
@@ -90,21 +102,36 @@ pub fn request(route: &'static str, status: u16, code: Option<i64>, took: Durati
 }
 
 pub fn image_bytes(n: u64) {
+    if !on() {
+        return;
+    }
     counter!(IMAGE_BYTES).increment(n);
 }
 
 pub fn upload(outcome: &'static str) {
+    if !on() {
+        return;
+    }
     counter!(UPLOADS, "outcome" => outcome).increment(1);
 }
 
 pub fn cache(hit: bool) {
+    if !on() {
+        return;
+    }
     counter!(CACHE, "result" => if hit { "hit" } else { "miss" }).increment(1);
 }
 
 pub fn token_issued(kind: &'static str) {
+    if !on() {
+        return;
+    }
     counter!(TOKENS, "kind" => kind).increment(1);
 }
 
 pub fn event_delivery(outcome: &'static str) {
+    if !on() {
+        return;
+    }
     counter!(EVENTS, "outcome" => outcome).increment(1);
 }

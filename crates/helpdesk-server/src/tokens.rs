@@ -26,7 +26,7 @@ const LONGEST_REMEMBERED: usize = 512;
 
 pub struct Tokens {
     signer: TokenSigner,
-    verified: Cache<String, Arc<(TokenKind, Claims)>>,
+    verified: Cache<Box<[u8]>, Arc<(TokenKind, Claims)>>,
 }
 
 impl Tokens {
@@ -42,20 +42,21 @@ impl Tokens {
     }
 
     /// The claims of a genuine, unexpired token of this kind (see
-    /// `TokenSigner::verify`).
+    /// `TokenSigner::verify`), given as the header's bytes.
     pub fn verify(
         &self,
         kind: TokenKind,
-        token: &str,
+        token: &[u8],
         now: i64,
     ) -> Option<Arc<(TokenKind, Claims)>> {
         if let Some(known) = self.verified.get(token) {
             // A token's text has one kind (its prefix): another is refused.
             return (known.0 == kind && now < known.1.expires_at).then_some(known);
         }
-        let claims = Arc::new((kind, self.signer.verify(kind, token, now)?));
+        let text = std::str::from_utf8(token).ok()?;
+        let claims = Arc::new((kind, self.signer.verify(kind, text, now)?));
         if token.len() <= LONGEST_REMEMBERED {
-            self.verified.insert(token.to_owned(), claims.clone());
+            self.verified.insert(token.into(), claims.clone());
         }
         Some(claims)
     }
@@ -79,19 +80,25 @@ mod tests {
         let issued = t
             .signer()
             .issue(TokenKind::Tenant, "cli_1", 0, 1000, TOKEN_LIFETIME);
-        let first = t.verify(TokenKind::Tenant, &issued.token, 1000).unwrap();
+        let first = t
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), 1000)
+            .unwrap();
         assert_eq!(first.1.app_id, "cli_1");
         // Remembered now: the same answer, until it expires.
-        let again = t.verify(TokenKind::Tenant, &issued.token, 1001).unwrap();
+        let again = t
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), 1001)
+            .unwrap();
         assert!(Arc::ptr_eq(&first, &again));
         let expires = first.1.expires_at;
         assert!(t
-            .verify(TokenKind::Tenant, &issued.token, expires - 1)
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), expires - 1)
             .is_some());
         assert!(t
-            .verify(TokenKind::Tenant, &issued.token, expires)
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), expires)
             .is_none());
-        assert!(t.verify(TokenKind::App, &issued.token, 1001).is_none());
+        assert!(t
+            .verify(TokenKind::App, issued.token.as_bytes(), 1001)
+            .is_none());
     }
 
     #[test]
@@ -102,14 +109,18 @@ mod tests {
             .issue(TokenKind::Tenant, "cli_1", 0, 1000, TOKEN_LIFETIME);
         let forged = format!("{}A", issued.token);
         for _ in 0..2 {
-            assert!(t.verify(TokenKind::Tenant, &forged, 1000).is_none());
+            assert!(t
+                .verify(TokenKind::Tenant, forged.as_bytes(), 1000)
+                .is_none());
         }
         assert_eq!(t.verified.len(), 0);
         // Another key's set (a rotation) knows nothing of this one's tokens.
         let other = tokens(b"other");
-        assert!(t.verify(TokenKind::Tenant, &issued.token, 1000).is_some());
+        assert!(t
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), 1000)
+            .is_some());
         assert!(other
-            .verify(TokenKind::Tenant, &issued.token, 1000)
+            .verify(TokenKind::Tenant, issued.token.as_bytes(), 1000)
             .is_none());
     }
 }

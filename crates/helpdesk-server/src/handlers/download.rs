@@ -3,12 +3,12 @@
 //! conditional request, HEAD, the headers, and the bytes kept or streamed.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use bytes::Bytes;
 use helpdesk_core::disposition;
-use helpdesk_core::wire::header::LOG_ID;
+use helpdesk_core::wire::header::{HELPDESK_CREDENTIAL, LOG_ID};
 use helpdesk_core::ApiError;
 use helpdesk_store::{StoreError, StoredImage};
 
@@ -25,6 +25,13 @@ pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+/// The helpdesk credential header's bytes, as a download's cache key holds
+/// them (see `DownloadCache::key`).
+pub fn credential(headers: &HeaderMap) -> &[u8] {
+    const CREDENTIAL: HeaderName = HeaderName::from_static(HELPDESK_CREDENTIAL);
+    headers.get(CREDENTIAL).map_or(&[], |v| v.as_bytes())
 }
 
 /// The image's bytes are not in storage.
@@ -80,7 +87,9 @@ pub fn answer_kept(
     headers: &HeaderMap,
     decided: &Decided,
 ) -> Option<(StatusCode, HeaderMap, Option<Bytes>)> {
-    if none_match(headers, decided.etag.to_str().unwrap_or("")) {
+    if headers.contains_key(header::IF_NONE_MATCH)
+        && none_match(headers, decided.etag.to_str().unwrap_or(""))
+    {
         return Some((
             StatusCode::NOT_MODIFIED,
             decided.not_modified_headers.clone(),

@@ -7,7 +7,7 @@ use axum::response::Response;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::StoreError;
 
-use super::download::{answer, decided, Missing};
+use super::download::{answer, credential, decided, Missing};
 use crate::auth::Presented;
 use crate::cache::DownloadCache;
 use crate::response::Failure;
@@ -27,11 +27,7 @@ pub async fn faq_image(
         return Err(ApiError::NotFound("the id in the path is not valid".into()).into());
     };
     let presented = Presented::read(&headers, &state)?;
-    let credential = headers
-        .get(helpdesk_core::wire::header::HELPDESK_CREDENTIAL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let key = DownloadCache::key(presented.app_id(), credential, uri.path());
+    let key = DownloadCache::key(presented.app_id(), credential(&headers), uri.path());
     if let Some(decided) = state.cache.get(&key, presented.issued_at()) {
         match answer(&state, &method, &headers, &decided).await {
             Err(Missing) => state.cache.forget(&key),

@@ -4,20 +4,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
-use helpdesk_core::auth::bearer;
 use helpdesk_core::content::MessageType;
 use helpdesk_core::ids::MessageRef;
-use helpdesk_core::wire::header::HELPDESK_CREDENTIAL;
 use helpdesk_core::{scope, ApiError};
 use helpdesk_store::tokens::TokenKind;
 use helpdesk_store::{App, Helpdesk, ImageLookup, StoreError, StoredImage};
 
-use super::download::{answer, answer_kept, decided, Missing};
+use super::download::{answer, answer_kept, credential, decided, Missing};
 use crate::auth::{HelpdeskCaller, Presented};
 use crate::cache::DownloadCache;
 use crate::query;
 use crate::response::Failure;
 use crate::AppState;
+use helpdesk_core::wire::header::HELPDESK_CREDENTIAL;
 
 fn bad(detail: impl Into<String>) -> Failure {
     Failure(ApiError::BadRequest(detail.into()))
@@ -46,37 +45,54 @@ fn parse_query(uri: &Uri) -> Result<(String, String, Option<u32>), Failure> {
 
 /// The fast path, taken by the front before any routing: a download this
 /// server has decided already for these exact credentials and query, when
-/// its answer needs no storage (the bytes are kept, or it is a HEAD or a
-/// 304). The token is checked as `Presented::read` checks it (signature
+/// its answer needs no storage (the bytes are kept, or it is a HEAD) and
+/// the request is not conditional. The token is checked as `Presented::read` checks it (signature
 /// and expiry, through the verified tokens; the per-app rate limit) and
 /// its issue time against the revocation time the decision carries. None
 /// whenever anything is not so: the whole path then answers, errors
 /// included.
 pub fn kept(
     state: &AppState,
+    now: i64,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Option<(StatusCode, HeaderMap, Option<Bytes>)> {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)?;
-    let verified = state
-        .tokens
-        .load()
-        .verify(TokenKind::Tenant, token, helpdesk_store::now())?;
+    // As the SDKs send it, byte for byte: a token that is spelled any other
+    // way, or is not visible ASCII, is in no cache, and the whole path
+    // answers it as it always did.
+    let mut authorization = None;
+    let mut credential = None;
+    // One pass over the few headers a request carries costs less than
+    // hashing each name sought; the first of a repeated one counts, as
+    // `HeaderMap::get` reads it.
+    for (name, value) in headers {
+        if name == http::header::AUTHORIZATION {
+            authorization.get_or_insert(value);
+        } else if name.as_str() == HELPDESK_CREDENTIAL {
+            credential.get_or_insert(value.as_bytes());
+        } else if name == http::header::IF_NONE_MATCH {
+            // Conditional requests take the whole path.
+            return None;
+        }
+    }
+    let credential = credential.unwrap_or_default();
+    let token = authorization?.as_bytes().strip_prefix(b"Bearer ")?;
+    let verified = state.tokens.load().verify(TokenKind::Tenant, token, now)?;
     let claims = &verified.1;
     state.rate_limits.check_app(&claims.app_id).ok()?;
-    let credential = headers
-        .get(HELPDESK_CREDENTIAL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let key = DownloadCache::key(&claims.app_id, credential, uri.query().unwrap_or(""));
-    let decided = state.cache.peek(&key, claims.issued_at)?;
+    let decided = KEY.with_borrow_mut(|key| {
+        DownloadCache::key_into(key, &claims.app_id, credential, uri.query().unwrap_or(""));
+        state.cache.peek(key, claims.issued_at)
+    })?;
     let answer = answer_kept(method, headers, &decided)?;
     crate::metrics::cache(true);
     Some(answer)
+}
+
+thread_local! {
+    /// The fast path's cache key, written anew for every request.
+    static KEY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The whole path. A download already decided for these exact credentials
@@ -90,11 +106,11 @@ pub async fn ticket_image(
     uri: Uri,
 ) -> Result<Response, Failure> {
     let presented = Presented::read(&headers, &state)?;
-    let credential = headers
-        .get(HELPDESK_CREDENTIAL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let key = DownloadCache::key(presented.app_id(), credential, uri.query().unwrap_or(""));
+    let key = DownloadCache::key(
+        presented.app_id(),
+        credential(&headers),
+        uri.query().unwrap_or(""),
+    );
     if let Some(decided) = state.cache.get(&key, presented.issued_at()) {
         match answer(&state, &method, &headers, &decided).await {
             // Its bytes went missing: forget it and decide again.
