@@ -12,15 +12,18 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use helpdesk_server::{AppState, ServerConfig};
+
+/// The client every request comes from.
+const PEER: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
 use helpdesk_store::tokens::{TokenKind, TokenSigner, TOKEN_LIFETIME};
 use helpdesk_store::{NewTicket, StorageConfig};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
-use tower::ServiceExt;
 
 struct World {
     runtime: tokio::runtime::Runtime,
-    router: axum::Router,
+    router: helpdesk_server::Api,
     token: String,
     /// An agent's user token, for the methods called as a user.
     user_token: String,
@@ -161,7 +164,7 @@ fn world() -> &'static World {
             };
             let state = AppState::new(stores, config).await.unwrap();
             (
-                helpdesk_server::router(state),
+                helpdesk_server::api(state),
                 token,
                 user_token,
                 credential,
@@ -220,7 +223,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     w.runtime.block_on(async {
-        let res = w.router.clone().oneshot(req).await.unwrap();
+        let res = w.router.call(req, PEER).await.unwrap();
         let status = res.status();
         let _ = res.into_body().collect().await;
         assert!(
