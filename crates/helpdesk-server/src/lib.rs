@@ -19,6 +19,7 @@ mod metrics;
 mod query;
 mod response;
 mod router;
+mod sendfile;
 mod serve;
 mod state;
 mod tokens;
