@@ -7,7 +7,10 @@
 //!   time that the entry carries;
 //! - an entry is keyed by the exact app, helpdesk credential and query that
 //!   earned it, so other credentials never reach it (they take the full path
-//!   and get the answer a missing object gets);
+//!   and get the answer a missing object gets); the fast path also keeps,
+//!   under the exact token, credential and query a request presented, the
+//!   same decision with the token's claims, whose expiry and revocation it
+//!   checks on every request as the token check would;
 //! - only successful answers are kept;
 //! - every entry carries the store's change counter as it was before the
 //!   lookup that made it; the watcher (`watch`) polls the counter, which
@@ -26,6 +29,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use futures::TryStreamExt;
+use helpdesk_store::tokens::{Claims, TokenKind};
 use helpdesk_store::{BlobStore, StoredImage};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
@@ -59,6 +63,10 @@ pub struct Decided {
 struct Entry {
     generation: i64,
     decided: Arc<Decided>,
+    /// On an entry keyed by what a request presented (`presented_key_into`):
+    /// the claims of its token, checked on every request. The image's
+    /// bytes are weighed once, under the decision's own key.
+    presented: Option<Arc<(TokenKind, Claims)>>,
 }
 
 #[derive(Clone)]
@@ -66,9 +74,11 @@ struct ByBytes;
 
 impl Weighter<Vec<u8>, Entry> for ByBytes {
     fn weight(&self, key: &Vec<u8>, entry: &Entry) -> u64 {
-        key.len() as u64
-            + entry.decided.bytes.as_ref().map_or(0, |b| b.len() as u64)
-            + ENTRY_OVERHEAD
+        let bytes = match entry.presented {
+            Some(_) => 0,
+            None => entry.decided.bytes.as_ref().map_or(0, |b| b.len() as u64),
+        };
+        key.len() as u64 + bytes + ENTRY_OVERHEAD
     }
 }
 
@@ -116,19 +126,75 @@ impl DownloadCache {
     /// The decision for `key`, if one of the current generation is kept and
     /// a token issued at `issued_at` is not revoked by it.
     pub fn get(&self, key: &[u8], issued_at: i64) -> Option<Arc<Decided>> {
-        let found = self.peek(key, issued_at);
+        let found = self.peek(key, issued_at).map(|(_, decided)| decided);
         crate::metrics::cache(found.is_some());
         found
     }
 
-    /// As `get`, uncounted: for the front's fast path, which counts the
-    /// hits it answers and leaves the rest to the handler's `get`.
-    pub fn peek(&self, key: &[u8], issued_at: i64) -> Option<Arc<Decided>> {
+    /// As `get`, uncounted, with the decision's generation: for the
+    /// front's fast path, which counts the hits it answers and leaves the
+    /// rest to the handler's `get`.
+    pub fn peek(&self, key: &[u8], issued_at: i64) -> Option<(i64, Arc<Decided>)> {
         let entries = self.entries.as_ref()?;
         entries.get(key).and_then(|entry| {
-            (entry.generation == self.generation() && issued_at >= entry.decided.tokens_not_before)
-                .then_some(entry.decided)
+            (entry.presented.is_none()
+                && entry.generation == self.generation()
+                && issued_at >= entry.decided.tokens_not_before)
+                .then_some((entry.generation, entry.decided))
         })
+    }
+
+    /// The key of everything a request presented: its token, helpdesk
+    /// credential and query, exactly (led by a byte no decision's key
+    /// starts with).
+    pub fn presented_key_into(key: &mut Vec<u8>, token: &[u8], credential: &[u8], query: &str) {
+        key.clear();
+        key.push(0);
+        key.extend_from_slice(token);
+        key.push(b'\n');
+        key.extend_from_slice(credential);
+        key.push(b'\n');
+        key.extend_from_slice(query.as_bytes());
+    }
+
+    /// The decision and token claims remembered for a request that presented
+    /// exactly `key`: one lookup instead of the token's and the decision's.
+    /// Only while the token has not expired at `now`, is not revoked by the
+    /// decision, and the decision is of the current generation.
+    pub fn presented(
+        &self,
+        key: &[u8],
+        now: i64,
+    ) -> Option<(Arc<(TokenKind, Claims)>, Arc<Decided>)> {
+        let entry = self.entries.as_ref()?.get(key)?;
+        let claims = entry.presented?;
+        (entry.generation == self.generation()
+            && now < claims.1.expires_at
+            && claims.1.issued_at >= entry.decided.tokens_not_before)
+            .then_some((claims, entry.decided))
+    }
+
+    /// Remembers under `key` (a `presented_key_into`) that `claims`'s token
+    /// reached `decided`, of `generation`.
+    pub fn remember_presented(
+        &self,
+        key: Vec<u8>,
+        generation: i64,
+        claims: Arc<(TokenKind, Claims)>,
+        decided: Arc<Decided>,
+    ) {
+        if let Some(entries) = &self.entries {
+            if generation == self.generation() {
+                entries.insert(
+                    key,
+                    Entry {
+                        generation,
+                        decided,
+                        presented: Some(claims),
+                    },
+                );
+            }
+        }
     }
 
     /// The generation to tag a decision with: read before its lookup.
@@ -153,7 +219,9 @@ impl DownloadCache {
             return Ok(Arc::new(decided));
         }
         let guard = match entries.get_value_or_guard_async(&key).await {
-            Ok(entry) if entry.generation == generation => return Ok(entry.decided),
+            Ok(entry) if entry.generation == generation && entry.presented.is_none() => {
+                return Ok(entry.decided)
+            }
             Ok(_) => None,
             Err(guard) => Some(guard),
         };
@@ -172,6 +240,7 @@ impl DownloadCache {
         let entry = Entry {
             generation,
             decided: decided.clone(),
+            presented: None,
         };
         // A change seen since the lookup began makes the decision suspect:
         // answer with it (it was true when read), keep nothing.

@@ -81,13 +81,25 @@ pub fn kept(
     }
     let credential = credential.unwrap_or_default();
     let token = authorization?.as_bytes().strip_prefix(b"Bearer ")?;
-    let verified = state.tokens.load().verify(TokenKind::Tenant, token, now)?;
-    let claims = &verified.1;
-    state.rate_limits.check_app(&claims.app_id).ok()?;
-    let decided = KEY.with_borrow_mut(|key| {
-        DownloadCache::key_into(key, &claims.app_id, credential, uri.query().unwrap_or(""));
-        state.cache.peek(key, claims.issued_at)
+    let query = uri.query().unwrap_or("");
+    let (verified, decided) = KEY.with_borrow_mut(|key| {
+        // Seen before, exactly so: one lookup.
+        DownloadCache::presented_key_into(key, token, credential, query);
+        if let Some(hit) = state.cache.presented(key, now) {
+            return Some(hit);
+        }
+        // Else the token (verified, or remembered as such), then the
+        // decision for its app; remembered together for next time.
+        let verified = state.tokens.load().verify(TokenKind::Tenant, token, now)?;
+        let presented = key.clone();
+        DownloadCache::key_into(key, &verified.1.app_id, credential, query);
+        let (generation, decided) = state.cache.peek(key, verified.1.issued_at)?;
+        state
+            .cache
+            .remember_presented(presented, generation, verified.clone(), decided.clone());
+        Some((verified, decided))
     })?;
+    state.rate_limits.check_app(&verified.1.app_id).ok()?;
     let (status, headers, bytes) = answer_kept(method, headers, &decided)?;
     crate::metrics::cache(true);
     let file = bytes.as_ref().and(decided.file.clone());
