@@ -6,8 +6,6 @@
 //! judging needs the app and helpdesk rows, which the caller looks up in
 //! whatever single query suits it.
 
-use std::sync::Arc;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -18,13 +16,14 @@ use helpdesk_store::tokens::{Claims, TokenKind};
 use helpdesk_store::{secret, Agent, App, AppKind, Helpdesk};
 
 use crate::response::Failure;
+use crate::tokens::Verified;
 use crate::AppState;
 
 /// The credentials a request carries: a genuine, unexpired token's claims and
 /// the helpdesk credential, if one decodes.
 pub struct Presented {
     /// The kind the token was checked as, and what it says.
-    verified: Arc<(TokenKind, Claims)>,
+    verified: Verified,
     credential: Option<HelpdeskCredential>,
 }
 

@@ -29,10 +29,11 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use futures::TryStreamExt;
-use helpdesk_store::tokens::{Claims, TokenKind};
 use helpdesk_store::{BlobStore, StoredImage};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
+
+use crate::tokens::Verified;
 
 /// How often the change counter is read.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -66,7 +67,7 @@ struct Entry {
     /// On an entry keyed by what a request presented (`presented_key_into`):
     /// the claims of its token, checked on every request. The image's
     /// bytes are weighed once, under the decision's own key.
-    presented: Option<Arc<(TokenKind, Claims)>>,
+    presented: Option<Verified>,
 }
 
 #[derive(Clone)]
@@ -161,11 +162,7 @@ impl DownloadCache {
     /// exactly `key`: one lookup instead of the token's and the decision's.
     /// Only while the token has not expired at `now`, is not revoked by the
     /// decision, and the decision is of the current generation.
-    pub fn presented(
-        &self,
-        key: &[u8],
-        now: i64,
-    ) -> Option<(Arc<(TokenKind, Claims)>, Arc<Decided>)> {
+    pub fn presented(&self, key: &[u8], now: i64) -> Option<(Verified, Arc<Decided>)> {
         let entry = self.entries.as_ref()?.get(key)?;
         let claims = entry.presented?;
         (entry.generation == self.generation()
@@ -180,7 +177,7 @@ impl DownloadCache {
         &self,
         key: Vec<u8>,
         generation: i64,
-        claims: Arc<(TokenKind, Claims)>,
+        claims: Verified,
         decided: Arc<Decided>,
     ) {
         if let Some(entries) = &self.entries {

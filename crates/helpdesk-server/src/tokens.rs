@@ -24,9 +24,12 @@ const REMEMBERED: usize = 16_384;
 /// Longer tokens are verified every time (ours are about 100 bytes).
 const LONGEST_REMEMBERED: usize = 512;
 
+/// A verified token: the kind it was checked as, and what it says.
+pub type Verified = Arc<(TokenKind, Claims)>;
+
 pub struct Tokens {
     signer: TokenSigner,
-    verified: Cache<Box<[u8]>, Arc<(TokenKind, Claims)>>,
+    verified: Cache<Box<[u8]>, Verified>,
 }
 
 impl Tokens {
@@ -43,12 +46,7 @@ impl Tokens {
 
     /// The claims of a genuine, unexpired token of this kind (see
     /// `TokenSigner::verify`), given as the header's bytes.
-    pub fn verify(
-        &self,
-        kind: TokenKind,
-        token: &[u8],
-        now: i64,
-    ) -> Option<Arc<(TokenKind, Claims)>> {
+    pub fn verify(&self, kind: TokenKind, token: &[u8], now: i64) -> Option<Verified> {
         if let Some(known) = self.verified.get(token) {
             // A token's text has one kind (its prefix): another is refused.
             return (known.0 == kind && now < known.1.expires_at).then_some(known);
