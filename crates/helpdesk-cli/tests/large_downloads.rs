@@ -1,7 +1,6 @@
-//! Large kept images are sent from their file (crates/helpdesk-server/src/
-//! sendfile.rs): what arrives is still exactly the image, every time, to a
-//! client that reads slowly, and on a keep-alive connection whose next
-//! answers are something else.
+//! Large kept images through the front's fast path: what arrives is
+//! exactly the image, every time, to a client that reads slowly, and on a
+//! keep-alive connection whose answers in between are something else.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -59,7 +58,7 @@ fn response(conn: &mut TcpStream, pending: &mut Vec<u8>, slow: bool) -> (u16, Ve
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_large_image_sent_from_its_file_arrives_whole_to_fast_slow_and_pipelined_clients() {
+async fn a_large_kept_image_arrives_whole_to_fast_slow_and_pipelined_clients() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path(), &[]);
     let base = server.base.clone();
@@ -72,7 +71,7 @@ async fn a_large_image_sent_from_its_file_arrives_whole_to_fast_slow_and_pipelin
     let small_msg = post_image(&c, &ticket, &small, "small.png").await;
     let caller = Caller::of(&party, &base).await;
     // The first download decides and keeps it; the next ones are the fast
-    // path's, from the file.
+    // path's.
     for _ in 0..3 {
         let (status, _, _, body) = caller.image(&base, &ticket, &large_msg).await;
         assert_eq!(status, 200);

@@ -21,7 +21,6 @@
 //!   (an admin command's before it returns), and while the database cannot
 //!   be asked, nothing is served from the cache.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,9 +54,6 @@ pub struct Decided {
     pub not_modified_headers: HeaderMap,
     /// The image itself, when it is small enough to keep.
     pub bytes: Option<Bytes>,
-    /// The file that holds those bytes, when it is large enough that
-    /// sending it from there beats copying it (see `sendfile`).
-    pub file: Option<Arc<Path>>,
 }
 
 #[derive(Clone)]
@@ -229,9 +225,6 @@ impl DownloadCache {
                 whole.extend_from_slice(&chunk);
             }
             decided.bytes = Some(Bytes::from(whole));
-            if decided.image.size >= crate::sendfile::FROM_BYTES {
-                decided.file = blobs.local_path(&decided.image.sha256).map(Arc::from);
-            }
         }
         let decided = Arc::new(decided);
         let entry = Entry {

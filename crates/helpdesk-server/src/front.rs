@@ -16,9 +16,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -90,11 +88,6 @@ impl http_body::Body for ApiBody {
     }
 }
 
-/// On a response whose kept body is also this file: the connection may
-/// send it from there (`sendfile`).
-#[derive(Clone)]
-pub struct FromFile(pub Arc<Path>);
-
 /// An answer: ready at once (the fast path), or to be awaited.
 pub enum Answer {
     Ready(Option<Response<ApiBody>>),
@@ -160,13 +153,10 @@ impl Api {
             };
             if let Some(kept) = kept {
                 let (res, code) = match kept {
-                    Ok(kept) => {
-                        let mut res = Response::new(ApiBody::Kept(kept.bytes));
-                        *res.status_mut() = kept.status;
-                        *res.headers_mut() = kept.headers;
-                        if let Some(file) = kept.file {
-                            res.extensions_mut().insert(FromFile(file));
-                        }
+                    Ok((status, headers, bytes)) => {
+                        let mut res = Response::new(ApiBody::Kept(bytes));
+                        *res.status_mut() = status;
+                        *res.headers_mut() = headers;
                         (res, 0)
                     }
                     Err(err) => (

@@ -19,7 +19,6 @@ mod metrics;
 mod query;
 mod response;
 mod router;
-mod sendfile;
 mod serve;
 mod state;
 mod tokens;
