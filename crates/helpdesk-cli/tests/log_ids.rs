@@ -69,6 +69,9 @@ fn two_servers_and_a_restart_never_hand_out_the_same_log_id_over_100000_requests
     a.terminate();
     let again = serve(dir.path(), &[]);
     let from_again = log_ids(&again.base, 10_000);
+    // Serving does not stop its process when dropped.
+    b.terminate();
+    again.terminate();
 
     let all: Vec<&String> = from_a.iter().chain(&from_b).chain(&from_again).collect();
     assert_eq!(all.len(), 110_000);
