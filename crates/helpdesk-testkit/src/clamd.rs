@@ -285,7 +285,7 @@ impl Clamd {
              MaxFileSize 25M\n\
              MaxScanSize 100M\n\
              ExtendedDetectionInfo yes\n\
-             # No bytecode.cvd here: nothing to load or run.\n\
+             # No bytecode.cvd here: nothing to load or run (start time is the same).\n\
              Bytecode no\n",
             port = self.port
         );
