@@ -28,6 +28,7 @@ mod postgres;
 pub mod provision;
 pub mod records;
 pub mod repo;
+pub mod scan;
 pub mod secret;
 mod sqlite;
 pub mod tokens;

@@ -10,13 +10,15 @@
 //! - [`receiver`]: an app's event receiver that opens deliveries with code
 //!   of its own;
 //! - [`party`]: the app and helpdesk a suite calls with;
-//! - [`images`]: bytes that sniff as images.
+//! - [`images`]: bytes that sniff as images;
+//! - [`clamd`]: a real clamd with signatures of the test's own.
 //!
 //! A suite imports the module it drives the server through:
 //! `use helpdesk_testkit::binary::*;`.
 
 pub mod backend;
 pub mod binary;
+pub mod clamd;
 pub mod fault_proxy;
 pub mod images;
 pub mod in_process;
@@ -24,3 +26,4 @@ pub mod party;
 pub mod receiver;
 
 pub use backend::*;
+pub use clamd::{Clamd, EICAR, EICAR_SIGNATURE};
