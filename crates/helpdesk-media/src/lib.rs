@@ -68,13 +68,21 @@
 //! - img-parts updates a multi-picture JPEG's MPF offsets only in its own
 //!   setters, so they are updated here after every edit, the same way.
 //!
+//! # Other pictures in a JPEG
+//!
+//! The other pictures of a multi-picture JPEG (an MPO's second frame, a
+//! phone's gain map or depth map) lose their GPS too, in place: their GPS
+//! IFD is removed as in the first picture, and an XMP packet of theirs that
+//! names GPS is blanked with spaces, so no picture moves and the MPF offsets
+//! stay right. Their other metadata is kept under every mode, since a gain
+//! map's XMP is what makes it one.
+//!
 //! # Known limits
 //!
-//! The other images of a multi-picture JPEG (gain maps, depth maps, MPO
-//! frames), a thumbnail inside EXIF, a maker note and anything appended
-//! after the image (motion photos' video) are carried as they are, whatever
-//! metadata they hold. Removing XMP under `all` also removes the Ultra HDR
-//! gain map's directory, so such images show as their SDR base image.
+//! A thumbnail inside EXIF, a maker note, and anything appended after the
+//! image (a motion photo's video) are carried as they are, whatever they
+//! hold. Removing XMP under `all` also removes the Ultra HDR directory in
+//! the first picture's XMP, so such images show as their SDR base picture.
 
 mod strip;
 mod tiff;

@@ -370,7 +370,7 @@ fn jpeg(input: &Bytes, mode: StripMode) -> Result<Outcome, StripError> {
     };
 
     if edits.iter().all(|edit| matches!(edit, Edit::Keep)) {
-        return Ok(None);
+        return Ok(other_pictures_without_gps(input, &mut removed).map(|bytes| (bytes, removed)));
     }
     let mut segments: Vec<JpegSegment> = original
         .iter()
@@ -385,7 +385,101 @@ fn jpeg(input: &Bytes, mode: StripMode) -> Result<Outcome, StripError> {
         .collect();
     keep_mpf_offsets(&original, &mut segments);
     *jpeg.segments_mut() = segments;
-    Ok(Some((jpeg.encoder().bytes(), removed)))
+    let bytes = jpeg.encoder().bytes();
+    let bytes = other_pictures_without_gps(&bytes, &mut removed).unwrap_or(bytes);
+    Ok(Some((bytes, removed)))
+}
+
+/// Where `part`, a zero-copy slice img-parts made of `file`, lies in it;
+/// `None` if it is not one (checked, not assumed).
+fn position_in(file: &Bytes, part: &[u8]) -> Option<usize> {
+    let at = (part.as_ptr() as usize).checked_sub(file.as_ptr() as usize)?;
+    (file.get(at..at.checked_add(part.len())?)? == part).then_some(at)
+}
+
+/// The other pictures of a multi-picture JPEG (an MPO's second frame, a
+/// phone's gain or depth map) sit after the first one's end, where they
+/// are carried as they are. Their own EXIF can hold a GPS IFD, and their
+/// XMP GPS properties; both are removed in place, so that no picture moves
+/// and the MPF offsets stay right: the GPS IFD as in the first picture, the
+/// XMP packet by blanking it with spaces (a packet of only spaces is empty).
+/// Whatever else they hold is kept under every mode.
+///
+/// Only pictures lying after the first picture's segments, and not
+/// overlapping one another, are edited, so that an edit in one cannot
+/// change what is read in another: stripping stays a fixed point.
+///
+/// Returns the edited file, or `None` when nothing was edited.
+fn other_pictures_without_gps(file: &Bytes, removed: &mut Removed) -> Option<Bytes> {
+    let first = Jpeg::from_bytes(file.clone()).ok()?;
+    let mpf = first
+        .segments()
+        .iter()
+        .find(|s| jpeg_part(s) == JpegPart::Mpf)?;
+    let header = position_in(file, mpf.contents())? + MPF.len();
+    // The first picture's entropy data starts right after its scan header;
+    // the other pictures are inside it, where no segment of the first is.
+    let scan = first.segments().iter().find(|s| s.has_entropy())?;
+    let first_end = position_in(file, scan.contents())? + scan.contents().len();
+
+    let mut pictures: Vec<(usize, usize)> = tiff::mp_entries(&mpf.contents()[MPF.len()..])
+        .into_iter()
+        .filter(|&(_, offset)| offset != 0)
+        .filter_map(|(size, offset)| {
+            let start = header.checked_add(usize::try_from(offset).ok()?)?;
+            let end = start
+                .saturating_add(usize::try_from(size).ok()?)
+                .min(file.len());
+            (start >= first_end && start < end).then_some((start, end))
+        })
+        .collect();
+    pictures.sort_unstable();
+    let mut apart = Vec::with_capacity(pictures.len());
+    for (start, end) in pictures {
+        match apart.last() {
+            Some(&(_, last_end)) if start < last_end => {}
+            _ => apart.push((start, end)),
+        }
+    }
+
+    let mut edited: Option<Vec<u8>> = None;
+    for (start, end) in apart {
+        let Ok(picture) = Jpeg::from_bytes(file.slice(start..end)) else {
+            continue;
+        };
+        let parts: Vec<JpegPart> = picture.segments().iter().map(jpeg_part).collect();
+        let xmp_gps = jpeg_xmp_mentions_gps(picture.segments(), &parts);
+        for (segment, part) in picture.segments().iter().zip(&parts) {
+            let contents = segment.contents();
+            let (skip, is_gps) = match part {
+                JpegPart::Exif => (
+                    EXIF_HEADER.len(),
+                    tiff::has_gps(&contents[EXIF_HEADER.len()..]),
+                ),
+                JpegPart::Xmp => (XMP_MAIN.len(), xmp_gps),
+                JpegPart::XmpExtension => (XMP_EXTENSION_HEADER.min(contents.len()), xmp_gps),
+                _ => continue,
+            };
+            let Some(at) = position_in(file, contents).filter(|_| is_gps) else {
+                continue;
+            };
+            let buf = edited.get_or_insert_with(|| file.to_vec());
+            let Some(bytes) = buf.get_mut(at + skip..at + contents.len()) else {
+                continue;
+            };
+            removed.add("gps");
+            if *part == JpegPart::Exif {
+                if tiff::remove_gps(bytes) == GpsRemoval::Tangled {
+                    // No TIFF header, so nothing for any reader to find.
+                    bytes.fill(0);
+                }
+            } else {
+                removed.add("xmp");
+                bytes.fill(b' ');
+            }
+        }
+    }
+    edited.map(Bytes::from)
 }
 
 /// The encoded size of the segments before and after the MPF segment.

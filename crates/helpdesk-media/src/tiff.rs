@@ -304,6 +304,35 @@ pub(crate) fn minimal_with_orientation(orientation: u16) -> Vec<u8> {
     buf
 }
 
+/// The (size, offset) of each image an MPF segment's TIFF structure lists,
+/// in order; offsets are relative to the start of that structure, and the
+/// first image, the one holding the segment, has offset 0.
+pub(crate) fn mp_entries(buf: &[u8]) -> Vec<(u32, u32)> {
+    let Some(header) = header(buf) else {
+        return Vec::new();
+    };
+    let big_endian = header.big_endian;
+    let Some(values) = chain(buf, header)
+        .into_iter()
+        .next()
+        .and_then(|ifd| ifd.find(buf, TAG_MP_ENTRY, big_endian))
+        .and_then(|entry| out_of_line_values(buf, entry, big_endian))
+    else {
+        return Vec::new();
+    };
+    let end = values.end;
+    values
+        .step_by(16)
+        .take_while(|at| at + 16 <= end)
+        .map_while(|at| {
+            Some((
+                u32_at(buf, at + 4, big_endian)?,
+                u32_at(buf, at + 8, big_endian)?,
+            ))
+        })
+        .collect()
+}
+
 /// The contents of an MPF segment ("MPF\0" and a TIFF structure) after the
 /// first image grew by `size_delta` bytes, `offset_delta` of them after the
 /// MPF segment, so that the other images it lists are still found. `None`

@@ -272,9 +272,8 @@ fn a_jpeg_with_a_clean_xmp_keeps_it_under_location() {
 
 /// A multi-picture JPEG: the MPF segment after an XMP segment, and a second
 /// image after the first, found by an offset relative to the MPF header.
-fn multi_picture_jpeg() -> (Vec<u8>, Vec<u8>) {
+fn multi_picture_jpeg(second: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
     let first = encode(ImageFormat::Jpeg, &picture(16, 16));
-    let second = encode(ImageFormat::Jpeg, &picture(4, 4));
     let mpf = |first_size: u32, second_offset: u32| {
         let mut c = b"MPF\0MM\0*".to_vec();
         c.extend(8u32.to_be_bytes());
@@ -328,7 +327,7 @@ fn mpf_entries(file: &[u8]) -> (usize, usize, usize) {
 
 #[test]
 fn a_multi_picture_jpeg_still_finds_its_second_image_after_stripping() {
-    let (input, second) = multi_picture_jpeg();
+    let (input, second) = multi_picture_jpeg(encode(ImageFormat::Jpeg, &picture(4, 4)));
     let (header, first_size, offset) = mpf_entries(&input);
     assert_eq!(&input[header + offset..], &second[..]);
     assert_eq!(first_size, input.len() - second.len());
@@ -340,6 +339,30 @@ fn a_multi_picture_jpeg_still_finds_its_second_image_after_stripping() {
         let (header, first_size, offset) = mpf_entries(&stripped.bytes);
         assert_eq!(&stripped.bytes[header + offset..], &second[..], "{mode}");
         assert_eq!(first_size, stripped.bytes.len() - second.len(), "{mode}");
+        assert_strips_to_nothing_more(ImageType::Jpeg, &stripped, mode);
+    }
+}
+
+#[test]
+fn the_second_picture_of_a_multi_picture_jpeg_loses_its_gps_in_place() {
+    let (second, _) = camera_jpeg(true);
+    let (input, _) = multi_picture_jpeg(second.clone());
+    for mode in [StripMode::Location, StripMode::All] {
+        let stripped = strip(ImageType::Jpeg, &input, mode).unwrap();
+        assert!(stripped.removed.contains(&"gps"));
+        let (header, _, offset) = mpf_entries(&stripped.bytes);
+        let after = &stripped.bytes[header + offset..];
+        // Edited where it lies: same length, same pixels, no position.
+        assert_eq!(after.len(), second.len());
+        assert!(!contains(after, &latitude_bytes(true)));
+        assert!(!contains(after, b"GPSLatitude"));
+        let exif = read_exif(after).unwrap();
+        assert!(!has_any_gps_field(&exif));
+        assert_eq!(ascii(&exif, Tag::Make).as_deref(), Some("Helpdesk Optics"));
+        assert_eq!(
+            decoded(after, ImageFormat::Jpeg),
+            decoded(&second, ImageFormat::Jpeg)
+        );
         assert_strips_to_nothing_more(ImageType::Jpeg, &stripped, mode);
     }
 }
@@ -740,5 +763,32 @@ fn random_bytes_after_every_signature_never_panic_and_strip_once() {
                 assert_strips_to_nothing_more(kind, &stripped, mode);
             }
         }
+    }
+}
+
+/// The fuzzer's seeds (fuzz/seeds/strip) are the files these tests build;
+/// run this to write them again after changing the builders:
+/// `cargo test -p helpdesk-media --test strip -- --ignored`.
+#[test]
+#[ignore = "writes fuzz/seeds/strip; run by hand"]
+fn writes_the_fuzz_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/strip");
+    std::fs::create_dir_all(&dir).unwrap();
+    let img = picture(6, 4);
+    let seeds = [
+        ("camera.jpg", camera_jpeg(false).0),
+        ("camera-le.jpg", camera_jpeg(true).0),
+        (
+            "multi-picture.jpg",
+            multi_picture_jpeg(camera_jpeg(true).0).0,
+        ),
+        ("camera.png", camera_png().0),
+        ("camera.webp", camera_webp().0),
+        ("clean.jpg", encode(ImageFormat::Jpeg, &img)),
+        ("clean.png", encode(ImageFormat::Png, &img)),
+        ("clean.webp", encode(ImageFormat::WebP, &img)),
+    ];
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
