@@ -228,9 +228,10 @@ fn minimal_exif(tiff_bytes: Option<&[u8]>) -> Option<Vec<u8>> {
 
 /// Whether an XMP packet names a GPS property: `exif:GPSLatitude` and the
 /// like, under whatever prefix the packet binds the namespace to. XMP may be
-/// UTF-8 or, rarely, UTF-16, so both spellings are looked for.
+/// UTF-8 or, rarely, UTF-16: the second needle matches UTF-16 of either byte
+/// order. UTF-32, which XMP also allows, is not looked for.
 fn mentions_gps(xmp: &[u8]) -> bool {
-    const NEEDLES: [&[u8]; 3] = [b":GPS", b":\0G\0P\0S", b"\0:\0G\0P\0S"];
+    const NEEDLES: [&[u8]; 2] = [b":GPS", b":\0G\0P\0S"];
     NEEDLES
         .iter()
         .any(|needle| xmp.windows(needle.len()).any(|w| w == *needle))

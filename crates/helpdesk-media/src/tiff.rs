@@ -224,7 +224,9 @@ pub(crate) fn remove_gps(buf: &mut [u8]) -> GpsRemoval {
         return GpsRemoval::None;
     }
     for _ in 0..MAX_PASSES {
-        remove_gps_once(buf);
+        if !remove_gps_once(buf) {
+            return GpsRemoval::Tangled;
+        }
         if !has_gps(buf) {
             return GpsRemoval::Removed;
         }
@@ -232,36 +234,59 @@ pub(crate) fn remove_gps(buf: &mut [u8]) -> GpsRemoval {
     GpsRemoval::Tangled
 }
 
-fn remove_gps_once(buf: &mut [u8]) {
+/// One pass of [`remove_gps`]; false when the file points to more distinct
+/// GPS IFDs than a real one has, which would make zeroing them all cost
+/// the product of their counts.
+fn remove_gps_once(buf: &mut [u8]) -> bool {
     let Some(header) = header(buf) else {
-        return;
+        return true;
     };
     let big_endian = header.big_endian;
-    let mut gps_ifds = Vec::new();
-    for ifd in chain(buf, header) {
-        let mut ifd = ifd;
-        // A file may repeat the pointer; each copy goes.
-        while let Some(entry) = ifd.find(buf, TAG_GPS_IFD, big_endian) {
-            if let Some(target) = u32_at(buf, entry + 8, big_endian) {
-                gps_ifds.push(target);
+    let mut targets: Vec<u32> = Vec::new();
+    for stale in chain(buf, header) {
+        // Read again: in a hostile file an earlier IFD's edit may have
+        // overwritten this one.
+        let Some(ifd) = Ifd::read(buf, stale.offset, big_endian) else {
+            continue;
+        };
+        // Every pointer entry goes (a file may repeat it) in one pass that
+        // moves the other entries up, in their order.
+        let mut kept = 0;
+        for i in 0..ifd.entries {
+            let at = ifd.entry_at(i);
+            if u16_at(buf, at, big_endian) == Some(TAG_GPS_IFD) {
+                targets.extend(u32_at(buf, at + 8, big_endian));
+                continue;
             }
-            // The entries after it, and the next-IFD offset, move up one
-            // entry; the freed last 12 bytes are zeroed.
-            let end = ifd.end();
-            buf.copy_within(entry + ENTRY_LEN..end, entry);
-            buf[end - ENTRY_LEN..end].fill(0);
-            ifd.count -= 1;
-            ifd.entries -= 1;
-            ifd.next_at = ifd.next_at.map(|at| at - ENTRY_LEN);
-            put_u16(buf, ifd.offset, ifd.count, big_endian);
+            if kept != i {
+                buf.copy_within(at..at + ENTRY_LEN, ifd.entry_at(kept));
+            }
+            kept += 1;
         }
+        let gone = ifd.entries - kept;
+        if gone == 0 {
+            continue;
+        }
+        let mut new_end = ifd.entry_at(kept);
+        if let Some(next_at) = ifd.next_at {
+            buf.copy_within(next_at..next_at + 4, new_end);
+            new_end += 4;
+        }
+        buf[new_end..ifd.end()].fill(0);
+        // `gone` entries were counted, so the count is at least that.
+        put_u16(buf, ifd.offset, ifd.count - gone as u16, big_endian);
     }
 
+    targets.sort_unstable();
+    targets.dedup();
+    if targets.len() > MAX_IFDS {
+        return false;
+    }
     // Zero each GPS IFD and its values. Ranges are merged first so that a
     // hostile IFD of 65,535 entries each claiming the whole buffer costs one
     // pass over the buffer, not 65,535.
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    for target in gps_ifds {
+    for target in targets {
         let Ok(offset) = usize::try_from(target) else {
             continue;
         };
@@ -286,6 +311,7 @@ fn remove_gps_once(buf: &mut [u8]) {
             bytes.fill(0);
         }
     }
+    true
 }
 
 /// An EXIF holding nothing but `orientation`: the TIFF header, an IFD0 of
@@ -446,6 +472,37 @@ mod tests {
         assert!(has_gps(&exif));
         assert_eq!(remove_gps(&mut exif), GpsRemoval::Removed);
         assert!(!has_gps(&exif));
+    }
+
+    /// A little-endian IFD0 of `pointers` GPS pointer entries, the i-th to
+    /// offset `target(i)`, then 64 zero bytes for them to point into.
+    fn exif_with_pointers(pointers: u16, target: impl Fn(u16) -> u32) -> Vec<u8> {
+        let mut b = b"II*\0".to_vec();
+        b.extend(8u32.to_le_bytes());
+        b.extend(pointers.to_le_bytes());
+        for i in 0..pointers {
+            b.extend(TAG_GPS_IFD.to_le_bytes());
+            b.extend(4u16.to_le_bytes());
+            b.extend(1u32.to_le_bytes());
+            b.extend(target(i).to_le_bytes());
+        }
+        b.extend(0u32.to_le_bytes());
+        b.extend([0u8; 64]);
+        b
+    }
+
+    #[test]
+    fn every_copy_of_a_repeated_gps_pointer_goes_in_one_pass() {
+        let mut exif = exif_with_pointers(60_000, |_| 8);
+        assert_eq!(remove_gps(&mut exif), GpsRemoval::Removed);
+        assert!(!has_gps(&exif));
+        assert_eq!(u16_at(&exif, 8, false), Some(0));
+    }
+
+    #[test]
+    fn more_distinct_gps_ifds_than_a_real_file_has_are_tangled() {
+        let mut exif = exif_with_pointers(1000, |i| 8 + 2 * u32::from(i));
+        assert_eq!(remove_gps(&mut exif), GpsRemoval::Tangled);
     }
 
     #[test]
