@@ -23,6 +23,16 @@ fuzz_target!(|data: &[u8]| {
             // What was written reads back, and has nothing left to remove.
             let again = strip(kind, &stripped.bytes, mode).expect("stripped output reads back");
             assert!(!again.changed, "{mode} removed {:?} twice", again.removed);
+            // All removes everything Location would.
+            if mode == StripMode::All {
+                let located =
+                    strip(kind, &stripped.bytes, StripMode::Location).expect("reads back");
+                assert!(
+                    !located.changed,
+                    "location after all removed {:?}",
+                    located.removed
+                );
+            }
         }
     }
 });
