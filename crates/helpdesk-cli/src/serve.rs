@@ -94,6 +94,44 @@ pub struct ServeArgs {
     /// How log lines are written to stderr.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Scan every upload with clamd before it is acknowledged:
+    /// clamd:HOST:PORT or clamd:/path/to/clamd.sock. An infected file is
+    /// refused (234901) and nothing of it is stored. Off by default.
+    #[arg(long, env = "HELPDESK_SCAN", value_name = "clamd:ADDR")]
+    scan: Option<helpdesk_store::scan::ScannerAddr>,
+    /// While clamd cannot be reached: `closed` refuses uploads (500,
+    /// 155000) until it answers again; `open` stores them unscanned, with a
+    /// warning.
+    #[arg(long, env = "HELPDESK_SCAN_FAILURE", value_enum, default_value_t = ScanFailureArg::Closed)]
+    scan_failure: ScanFailureArg,
+    /// clamd's StreamMaxLength, if not its default 25 MiB; it must be at
+    /// least --max-image-bytes.
+    #[arg(long, env = "HELPDESK_SCAN_MAX_BYTES", value_name = "BYTES")]
+    scan_max_bytes: Option<u64>,
+    /// What uploads lose before they are stored: `location` (GPS in EXIF
+    /// and XMP), `all` (every EXIF, XMP, comment and text chunk; the
+    /// orientation is kept), or `off`. Pixels are never re-encoded.
+    #[arg(
+        long,
+        env = "HELPDESK_STRIP_METADATA",
+        default_value = "location",
+        value_name = "off|location|all"
+    )]
+    strip_metadata: helpdesk_store::StripMode,
+    /// Delete the images of messages older than this (`30d`, `12h`, `90s`),
+    /// as `admin image delete` does, where a tenant sets no retention of its
+    /// own (`admin tenant set --retain`). Off by default: kept for ever.
+    #[arg(long, env = "HELPDESK_RETAIN", value_name = "DURATION", value_parser = crate::settings::parse_duration)]
+    retain: Option<Duration>,
+    /// How often the retention sweep runs (one replica at a time).
+    #[arg(long, env = "HELPDESK_RETENTION_SWEEP_EVERY", default_value = "1h", value_parser = crate::settings::parse_duration)]
+    retention_sweep_every: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFailureArg {
+    Closed,
+    Open,
 }
 
 impl ServeArgs {
@@ -101,6 +139,32 @@ impl ServeArgs {
     pub fn json_log(&self) -> bool {
         self.log_format == LogFormat::Json
     }
+}
+
+/// `--scan` and its companions, checked against `--max-image-bytes`: clamd
+/// refuses a stream longer than its StreamMaxLength, so a larger upload
+/// could never be scanned.
+fn scan_config(args: &ServeArgs) -> Result<Option<helpdesk_server::ScanConfig>> {
+    let Some(addr) = args.scan.clone() else {
+        return Ok(None);
+    };
+    let stream_max = args
+        .scan_max_bytes
+        .unwrap_or(helpdesk_store::scan::DEFAULT_STREAM_MAX);
+    if stream_max < args.max_image_bytes {
+        anyhow::bail!(
+            "--max-image-bytes {} is more than clamd scans ({stream_max} bytes, its StreamMaxLength): raise StreamMaxLength in clamd.conf and pass it as --scan-max-bytes, or lower --max-image-bytes",
+            args.max_image_bytes
+        );
+    }
+    Ok(Some(helpdesk_server::ScanConfig {
+        addr,
+        failure: match args.scan_failure {
+            ScanFailureArg::Closed => helpdesk_store::ScanFailure::Closed,
+            ScanFailureArg::Open => helpdesk_store::ScanFailure::Open,
+        },
+        stream_max: args.scan_max_bytes,
+    }))
 }
 
 /// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when
@@ -237,6 +301,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         Some(addr) => Some(crate::metrics::start(addr).await?),
         None => None,
     };
+    let scan = scan_config(&args)?;
     let stores = helpdesk_store::open(storage)
         .await
         .with_context(|| format!("opening storage in {}", storage.data_dir.display()))?;
@@ -272,6 +337,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             token_rate_limit: args.token_rate_limit,
             body_timeout: args.body_timeout,
             token_lifetime: args.token_lifetime,
+            scan,
+            strip: args.strip_metadata,
+            retention: helpdesk_server::RetentionConfig {
+                retain: args.retain,
+                sweep_every: args.retention_sweep_every,
+            },
         },
     )
     .await?;

@@ -142,12 +142,12 @@ fn explain(path: &Path, e: figment::Error) -> anyhow::Error {
     }
 }
 
-/// `250ms`, `15s`, `5m`, `1h`: a number and a unit.
+/// `250ms`, `15s`, `5m`, `1h`, `30d`: a number and a unit.
 pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{text:?} has no unit: write 250ms, 15s, 5m or 1h"))?;
+        .ok_or_else(|| format!("{text:?} has no unit: write 250ms, 15s, 5m, 1h or 30d"))?;
     let (n, unit) = text.split_at(split);
     let n: u64 = n
         .parse()
@@ -157,9 +157,29 @@ pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, St
         "s" => n.saturating_mul(1000),
         "m" => n.saturating_mul(60_000),
         "h" => n.saturating_mul(3_600_000),
-        _ => return Err(format!("{text:?}: the unit is ms, s, m or h")),
+        "d" => n.saturating_mul(86_400_000),
+        _ => return Err(format!("{text:?}: the unit is ms, s, m, h or d")),
     };
     Ok(std::time::Duration::from_millis(ms))
+}
+
+/// `--since T`: a duration ago (`24h`, `7d`) or an RFC 3339 time
+/// (`2026-12-01T00:00:00Z`), as milliseconds since the epoch.
+pub fn parse_since(text: &str) -> std::result::Result<i64, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(at.timestamp_millis());
+    }
+    let ago = parse_duration(text).map_err(|_| {
+        format!("{text:?} is neither a duration ago (24h, 7d) nor an RFC 3339 time (2026-12-01T00:00:00Z)")
+    })?;
+    Ok(helpdesk_store::now_ms().saturating_sub(ago.as_millis() as i64))
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC, to the millisecond).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| ms.to_string())
 }
 
 /// Waits between tries, in order.

@@ -63,6 +63,7 @@ async fn metrics_move_with_real_requests_and_json_log_lines_carry_the_request() 
         "helpdesk_download_cache_total",
         "helpdesk_tokens_issued_total",
         "helpdesk_event_deliveries_total",
+        "helpdesk_upload_scans_total",
     ] {
         assert!(
             first.contains(&format!("# TYPE {family} counter")),

@@ -69,6 +69,14 @@ pub enum ApiError {
     /// 234011: the bytes are not an image type we accept.
     #[error("image format not supported")]
     UploadUnsupported,
+    /// 234901 (ours, not Feishu's): the malware scan matched a signature;
+    /// nothing of the upload was stored.
+    #[error("image refused by the malware scan ({0})")]
+    UploadInfected(String),
+    /// 234902 (ours, not Feishu's): the upload would take the tenant's
+    /// stored images past its quota.
+    #[error("tenant quota exceeded")]
+    UploadQuotaExceeded { max_bytes: u64, would_use: u64 },
     /// 99991400 (HTTP 429): over the rate limit of `limit` requests a
     /// second; the window resets in `reset_secs`.
     #[error("rate limited")]
@@ -98,6 +106,8 @@ impl ApiError {
             ApiError::ImNotSender => code::IM_NOT_SENDER,
             ApiError::UploadEmpty => code::UPLOAD_EMPTY,
             ApiError::UploadUnsupported => code::UPLOAD_UNSUPPORTED,
+            ApiError::UploadInfected(_) => code::UPLOAD_INFECTED,
+            ApiError::UploadQuotaExceeded { .. } => code::UPLOAD_QUOTA_EXCEEDED,
             ApiError::RateLimited { .. } => code::RATE_LIMITED,
         }
     }
@@ -122,7 +132,9 @@ impl ApiError {
             | ApiError::ImNotSender
             | ApiError::UploadTooLarge(_)
             | ApiError::UploadEmpty
-            | ApiError::UploadUnsupported => 400,
+            | ApiError::UploadUnsupported
+            | ApiError::UploadInfected(_)
+            | ApiError::UploadQuotaExceeded { .. } => 400,
             ApiError::RateLimited { .. } => 429,
         }
     }
@@ -163,6 +175,8 @@ impl ApiError {
             ApiError::ImNotSender => "The app is not the resource sender.".into(),
             ApiError::UploadEmpty => "file is empty".into(),
             ApiError::UploadUnsupported => "image type not supported".into(),
+            ApiError::UploadInfected(_) => "file refused by the malware scan".into(),
+            ApiError::UploadQuotaExceeded { .. } => "tenant storage quota exceeded".into(),
             ApiError::RateLimited { .. } => "request trigger frequency limit".into(),
         }
     }
@@ -208,6 +222,15 @@ impl ApiError {
             ApiError::UploadUnsupported => {
                 "upload a PNG, JPEG, GIF, WEBP, BMP, TIFF or ICO image".into()
             }
+            ApiError::UploadInfected(signature) => format!(
+                "the file matches the malware signature {signature}; it was not stored"
+            ),
+            ApiError::UploadQuotaExceeded {
+                max_bytes,
+                would_use,
+            } => format!(
+                "the tenant's images would hold {would_use} bytes, over its quota of {max_bytes}: delete images, or ask the operator to raise it (helpdesk admin tenant set --max-bytes)"
+            ),
             ApiError::RateLimited { limit, reset_secs } => format!(
                 "at most {limit} requests a second: retry after {reset_secs} s (x-ogw-ratelimit-reset)"
             ),

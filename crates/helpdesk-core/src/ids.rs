@@ -53,6 +53,11 @@ pub fn chat_id() -> String {
 pub fn message_pk() -> String {
     numeric_id()
 }
+/// An audit entry's id, which a copy keeps (so copying twice adds nothing):
+/// `aud_` and 32 hex digits.
+pub fn audit_id() -> String {
+    format!("aud_{}", hex(16))
+}
 /// A message's `message_id`: `om_` and 32 hex digits.
 pub fn message_id() -> String {
     format!("om_{}", hex(16))

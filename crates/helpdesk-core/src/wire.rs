@@ -87,6 +87,12 @@ pub mod code {
     pub const UPLOAD_EMPTY: i64 = 234010;
     /// The bytes are not an image type the server accepts.
     pub const UPLOAD_UNSUPPORTED: i64 = 234011;
+    /// Ours, not Feishu's (which has no such check): the malware scan
+    /// (`serve --scan`) matched a signature.
+    pub const UPLOAD_INFECTED: i64 = 234901;
+    /// Ours: the upload would take the tenant past `admin tenant set
+    /// --max-bytes`.
+    pub const UPLOAD_QUOTA_EXCEEDED: i64 = 234902;
     /// Over the rate limit (HTTP 429).
     pub const RATE_LIMITED: i64 = 99991400;
     /// No `Authorization: Bearer <token>`.

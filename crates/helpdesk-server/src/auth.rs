@@ -205,6 +205,9 @@ impl HelpdeskCaller {
 pub struct AgentCaller {
     pub helpdesk: Helpdesk,
     pub agent: Agent,
+    /// The app the agent's token was issued to: the actor of what the agent
+    /// changes, in the audit trail.
+    pub app_id: String,
 }
 
 impl FromRequestParts<AppState> for AgentCaller {
@@ -249,7 +252,11 @@ impl FromRequestParts<AppState> for AgentCaller {
                 .into());
             }
         }
-        Ok(AgentCaller { helpdesk, agent })
+        Ok(AgentCaller {
+            helpdesk,
+            agent,
+            app_id: caller.app.app_id,
+        })
     }
 }
 

@@ -25,13 +25,23 @@ fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
-const UPLOAD_OUTCOMES: [&str; 6] = [
+const UPLOAD_OUTCOMES: [&str; 8] = [
     "stored",
     "too_large",
     "not_an_image",
     "bad_request",
     "refused",
+    "infected",
+    "over_quota",
     "failed",
+];
+const SCANS: &str = "helpdesk_upload_scans_total";
+const SCAN_VERDICTS: [&str; 5] = [
+    "clean",
+    "clean_on_record",
+    "infected",
+    "unavailable",
+    "unscanned",
 ];
 const TOKEN_KINDS: [&str; 3] = ["tenant", "app", "user"];
 const EVENT_OUTCOMES: [&str; 3] = ["delivered", "retry", "failed"];
@@ -52,6 +62,13 @@ pub fn describe_metrics() {
     for outcome in UPLOAD_OUTCOMES {
         counter!(UPLOADS, "outcome" => outcome).absolute(0);
     }
+    for verdict in SCAN_VERDICTS {
+        counter!(SCANS, "verdict" => verdict).absolute(0);
+    }
+    describe_counter!(
+        SCANS,
+        "Malware scans of uploads, by verdict (clean, clean_on_record, infected, unavailable: refused under --scan-failure closed, unscanned: let through under open)"
+    );
     for result in ["hit", "miss"] {
         counter!(CACHE, "result" => result).absolute(0);
     }
@@ -77,7 +94,7 @@ pub fn describe_metrics() {
     );
     describe_counter!(
         UPLOADS,
-        "Image uploads that reached the handler, by outcome (stored, too_large, not_an_image, bad_request, refused, failed)"
+        "Image uploads that reached the handler, by outcome (stored, too_large, not_an_image, bad_request, refused, infected, over_quota, failed)"
     );
     describe_counter!(CACHE, "Download cache lookups, by result (hit, miss)");
     describe_counter!(TOKENS, "Access tokens issued, by kind (tenant, app, user)");
@@ -134,4 +151,33 @@ pub fn event_delivery(outcome: &'static str) {
         return;
     }
     counter!(EVENTS, "outcome" => outcome).increment(1);
+}
+
+/// Counts the scan of an upload that passed screening.
+pub(crate) fn scanned(outcome: helpdesk_store::ScanOutcome) {
+    use helpdesk_store::ScanOutcome;
+    if !on() {
+        return;
+    }
+    let verdict = match outcome {
+        ScanOutcome::Off => return,
+        ScanOutcome::Clean { cached: false } => "clean",
+        ScanOutcome::Clean { cached: true } => "clean_on_record",
+        ScanOutcome::Unscanned => "unscanned",
+    };
+    counter!(SCANS, "verdict" => verdict).increment(1);
+}
+
+/// Counts the scan of an upload that screening refused, if a scan did.
+pub(crate) fn scan_refused(e: &helpdesk_store::IngestError) {
+    use helpdesk_store::IngestError;
+    if !on() {
+        return;
+    }
+    let verdict = match e {
+        IngestError::Infected(_) => "infected",
+        IngestError::ScanUnavailable(_) => "unavailable",
+        _ => return,
+    };
+    counter!(SCANS, "verdict" => verdict).increment(1);
 }

@@ -26,6 +26,16 @@ impl From<ApiError> for Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
+        if let StoreError::QuotaExceeded {
+            max_bytes,
+            would_use,
+        } = e
+        {
+            return Failure(ApiError::UploadQuotaExceeded {
+                max_bytes,
+                would_use,
+            });
+        }
         tracing::error!(error = %e, "storage failed");
         Failure(ApiError::Internal)
     }
@@ -37,6 +47,10 @@ impl From<IngestError> for Failure {
             IngestError::Empty => ApiError::UploadEmpty,
             IngestError::TooLarge(limit) => ApiError::UploadTooLarge(limit),
             IngestError::Unsupported => ApiError::UploadUnsupported,
+            IngestError::Infected(signature) => ApiError::UploadInfected(signature),
+            // Logged where it was found, with what clamd answered.
+            IngestError::ScanUnavailable(_) => ApiError::Internal,
+
             IngestError::Body(detail) => {
                 ApiError::UploadInvalidParam(format!("the upload broke off: {detail}"))
             }

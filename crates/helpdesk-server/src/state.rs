@@ -4,13 +4,17 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use helpdesk_store::changes::{Listening, Tick};
+use helpdesk_store::scan::{Scanner, ScannerAddr};
 use helpdesk_store::tokens::TokenSigner;
-use helpdesk_store::{BlobStore, IngestLimits, MetadataStore, Stores};
+use helpdesk_store::{
+    BlobStore, IngestLimits, MetadataStore, ScanFailure, ScanPolicy, Screening, Stores, StripMode,
+};
 
 use crate::cache::{DownloadCache, POLL_EVERY};
 use crate::delivery::DeliveryConfig;
 use crate::limits::RateLimits;
 use crate::response::Observe;
+use crate::retention::RetentionConfig;
 use crate::tokens::Tokens;
 
 /// Token requests a second from one IP: far above what SDKs need (one per
@@ -39,6 +43,21 @@ pub struct ServerConfig {
     pub body_timeout: Duration,
     /// Seconds a new access token lives (at most Feishu's 7200).
     pub token_lifetime: i64,
+    /// Scan every upload with clamd; `None`: no scan.
+    pub scan: Option<ScanConfig>,
+    /// What uploads lose of their metadata before they are stored.
+    pub strip: StripMode,
+    /// When images are deleted for their age.
+    pub retention: RetentionConfig,
+}
+
+/// Where clamd listens and what an upload does while it cannot be reached.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub addr: ScannerAddr,
+    pub failure: ScanFailure,
+    /// clamd's StreamMaxLength, when it is not its default 25 MiB.
+    pub stream_max: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +72,9 @@ impl Default for ServerConfig {
             token_rate_limit: DEFAULT_TOKEN_RATE_LIMIT,
             body_timeout: Duration::from_secs(60),
             token_lifetime: helpdesk_store::tokens::TOKEN_LIFETIME,
+            scan: None,
+            strip: StripMode::Location,
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -69,6 +91,8 @@ pub struct Inner {
     /// verified, replaced whenever the store changes (keys may have rotated).
     pub tokens: ArcSwap<Tokens>,
     pub limits: IngestLimits,
+    /// The malware scan and metadata stripping every upload goes through.
+    pub screening: Screening,
     pub cache: DownloadCache,
     pub observe: Observe,
     /// Woken when an event may have become due (one was recorded here, or
@@ -109,6 +133,16 @@ impl AppState {
             limits: IngestLimits {
                 max_bytes: config.max_image_bytes,
             },
+            screening: Screening {
+                scan: config.scan.map(|c| {
+                    let mut scanner = Scanner::new(c.addr);
+                    if let Some(max) = c.stream_max {
+                        scanner = scanner.with_stream_max(max);
+                    }
+                    ScanPolicy::new(scanner, c.failure)
+                }),
+                strip: config.strip,
+            },
             cache,
             observe: Observe {
                 json_log: config.json_log,
@@ -132,12 +166,24 @@ impl AppState {
             })
         });
         let _ = state.listening.set(stores.changes.listen(tick).await);
+        tokio::spawn(crate::retention::run(
+            Arc::downgrade(&state.0),
+            config.retention,
+        ));
         tokio::spawn(crate::delivery::run(
             state.meta.clone(),
             Arc::downgrade(&state.events_ready),
             config.events,
         ));
         Ok(state)
+    }
+
+    /// Records a change an API call made in the audit trail. The change is
+    /// made, so a failure to record it is logged, not answered.
+    pub async fn audit(&self, entry: helpdesk_store::NewAudit<'_>) {
+        if let Err(e) = self.meta.record_audit(&entry).await {
+            tracing::error!(error = %e, action = entry.action, "cannot record a change in the audit trail");
+        }
     }
 
     /// After this process's own write moved the change counter: catches up
@@ -160,7 +206,7 @@ impl Inner {
     /// reads the signing keys again. One at a time: two overlapping ones
     /// could otherwise observe an older generation after a newer, and a
     /// decision read before the change would then be kept under it.
-    async fn catch_up(&self) {
+    pub(crate) async fn catch_up(&self) {
         let _one = self.catching_up.lock().await;
         let generation = match self.meta.generation().await {
             Ok(g) => Some(g),

@@ -1,4 +1,5 @@
-//! Ingest: spool an upload to a temporary file while hashing and sniffing it,
+//! Ingest: spool an upload to a temporary file while hashing it, screen it
+//! (the malware scan, the image type, metadata stripping: see `screen`),
 //! write the blob and make it durable, then commit the row that points at it.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,8 @@ use helpdesk_core::ImageType;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::{Blob, BlobStore, Image, ImageRepo, StoreError};
+use crate::screen::Screening;
+use crate::{Blob, BlobStore, Image, ImageRepo, MetadataStore, StoreError};
 
 /// How far past the limit an oversized upload is still read (and dropped), so
 /// that the client gets our answer instead of a reset connection.
@@ -30,6 +32,14 @@ pub enum IngestError {
     TooLarge(u64),
     #[error("not an image of a supported type")]
     Unsupported,
+    /// The malware scan matched this signature.
+    #[error("the malware scan found {0}")]
+    Infected(String),
+    /// The malware scan could not be done, and uploads wait for it
+    /// (`--scan-failure closed`).
+    #[error("the malware scan is unavailable: {0}")]
+    ScanUnavailable(String),
+
     /// The client's body broke off.
     #[error("reading the upload: {0}")]
     Body(String),
@@ -59,7 +69,7 @@ pub fn sweep_spool(tmp_dir: &Path, age: std::time::Duration) -> std::io::Result<
 }
 
 /// Removes the spool file however ingest ends.
-struct Spool(PathBuf);
+pub(crate) struct Spool(pub(crate) PathBuf);
 
 impl Drop for Spool {
     fn drop(&mut self) {
@@ -67,16 +77,30 @@ impl Drop for Spool {
     }
 }
 
-/// An upload spooled to a temporary file, hashed and sniffed, not yet stored.
-/// Dropping it removes the file.
+/// An upload spooled to a temporary file and hashed, not yet screened (see
+/// `screen`) nor stored. Dropping it removes the file.
 pub struct Spooled {
-    spool: Spool,
-    pub blob: Blob,
-    client_name: Option<String>,
+    pub(crate) spool: Spool,
+    /// The SHA-256 and size of the bytes as received.
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
+    /// Its type, if its first bytes are those of an image we accept.
+    pub(crate) image_type: Option<ImageType>,
+    pub(crate) client_name: Option<String>,
 }
 
-/// Reads an upload to a temporary file in `tmp_dir`, hashing it and sniffing
-/// its type, and refusing it when empty, too large or not an image.
+/// An upload that passed screening: what will be stored. Dropping it
+/// removes its file.
+pub struct Screened {
+    pub(crate) spool: Spool,
+    pub blob: Blob,
+    pub(crate) client_name: Option<String>,
+    /// What its malware scan came to.
+    pub scan: crate::screen::ScanOutcome,
+}
+
+/// Reads an upload to a temporary file in `tmp_dir`, hashing it and noting
+/// its type, and refusing it when empty or too large.
 pub async fn spool<S, E>(
     tmp_dir: &Path,
     limits: IngestLimits,
@@ -118,20 +142,17 @@ where
     if size == 0 {
         return Err(IngestError::Empty);
     }
-    let image_type = ImageType::sniff(&head).ok_or(IngestError::Unsupported)?;
     file.flush().await.map_err(StoreError::from)?;
     Ok(Spooled {
         spool,
-        blob: Blob {
-            sha256: hex::encode(hasher.finalize()),
-            size,
-            image_type,
-        },
+        sha256: hex::encode(hasher.finalize()),
+        size,
+        image_type: ImageType::sniff(&head),
         client_name,
     })
 }
 
-impl Spooled {
+impl Screened {
     /// Writes the blob (once per content), makes it durable, then records the
     /// image as `app_id`'s of `tenant_key`.
     pub async fn commit(
@@ -160,12 +181,15 @@ impl Spooled {
     }
 }
 
-/// Spools and commits in one go, for callers that have the whole upload.
+/// Spools, screens and commits in one go, for callers that have the whole
+/// upload.
+#[allow(clippy::too_many_arguments)]
 pub async fn ingest<S, E>(
-    images: &dyn ImageRepo,
+    meta: &dyn MetadataStore,
     blobs: &dyn BlobStore,
     tmp_dir: &Path,
     limits: IngestLimits,
+    screening: &Screening,
     (tenant_key, app_id): (&str, &str),
     client_name: Option<&str>,
     body: S,
@@ -176,7 +200,9 @@ where
 {
     spool(tmp_dir, limits, client_name.map(str::to_string), body)
         .await?
-        .commit(images, blobs, tenant_key, app_id)
+        .screen(screening, meta)
+        .await?
+        .commit(meta, blobs, tenant_key, app_id)
         .await
 }
 

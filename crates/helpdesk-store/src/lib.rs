@@ -28,7 +28,10 @@ mod postgres;
 pub mod provision;
 pub mod records;
 pub mod repo;
+pub mod rescan;
+mod safety;
 pub mod scan;
+mod screen;
 pub mod secret;
 mod sqlite;
 pub mod tokens;
@@ -41,14 +44,19 @@ use futures::stream::BoxStream;
 
 pub use blobs::ObjectBlobs;
 pub use config::{open, open_blobs, open_meta, StorageConfig, Stores};
-pub use ingest::{ingest, spool, sweep_spool, IngestError, IngestLimits, Spooled, DRAIN_LIMIT};
+pub use helpdesk_media::StripMode;
+pub use ingest::{
+    ingest, spool, sweep_spool, IngestError, IngestLimits, Screened, Spooled, DRAIN_LIMIT,
+};
 pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, KeyRepo, MetadataStore,
-    PeopleRepo, TicketRepo, TransferRepo,
+    AuditRepo, BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, KeyRepo,
+    LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo, ScanRepo, TicketRepo, TransferRepo,
 };
+pub use safety::*;
+pub use screen::{ScanFailure, ScanOutcome, ScanPolicy, Screening};
 pub use sqlite::SqliteMeta;
 
 /// What can go wrong below the API. Handlers map every variant but `Invalid`
@@ -61,6 +69,9 @@ pub enum StoreError {
     /// The request cannot be carried out as given.
     #[error("{0}")]
     Invalid(String),
+    /// An upload would take its tenant past its `max_bytes`.
+    #[error("the tenant's images would hold {would_use} bytes, over its quota of {max_bytes}")]
+    QuotaExceeded { max_bytes: u64, would_use: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database: {0}")]
@@ -100,12 +111,14 @@ pub enum Entity {
     Image,
     Faq,
     Category,
+    Quarantine,
 }
 
 impl std::fmt::Display for Entity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Entity::Tenant => "tenant",
+            Entity::Quarantine => "quarantined blob",
             Entity::App => "app",
             Entity::Helpdesk => "helpdesk",
             Entity::Message => "message",

@@ -33,10 +33,13 @@ pub enum RecordKind {
     Faqs,
     FaqImages,
     BotMessages,
+    TenantPolicies,
+    Quarantine,
+    Audit,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 19] = [
+    pub const ALL: [RecordKind; 22] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
@@ -56,6 +59,9 @@ impl RecordKind {
         RecordKind::Faqs,
         RecordKind::FaqImages,
         RecordKind::BotMessages,
+        RecordKind::TenantPolicies,
+        RecordKind::Quarantine,
+        RecordKind::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +85,9 @@ impl RecordKind {
             RecordKind::Faqs => "faqs",
             RecordKind::FaqImages => "faq_images",
             RecordKind::BotMessages => "bot_messages",
+            RecordKind::TenantPolicies => "tenant_policies",
+            RecordKind::Quarantine => "quarantine",
+            RecordKind::Audit => "audit",
         }
     }
 }
@@ -90,6 +99,36 @@ impl RecordKind {
 pub struct Cursor {
     pub key: String,
     pub n: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantPolicyRow {
+    pub tenant_key: String,
+    pub max_bytes: Option<i64>,
+    pub retain_secs: Option<i64>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuarantineRow {
+    pub sha256: String,
+    pub signature: String,
+    pub engine: String,
+    pub quarantined_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    /// Recording order; not copied (as `MessageRow::seq`): a copy numbers
+    /// its own in export order.
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub tenant_key: Option<String>,
+    pub target: Option<String>,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -271,6 +310,9 @@ pub enum Record {
     Faq(Faq),
     FaqImage(FaqImageRow),
     BotMessage(BotMessage),
+    TenantPolicy(TenantPolicyRow),
+    Quarantine(QuarantineRow),
+    Audit(AuditRow),
 }
 
 impl Record {
@@ -323,6 +365,12 @@ impl Record {
             },
             Record::FaqImage(r) => key(&format!("{} {}", r.faq_id, r.image_key)),
             Record::BotMessage(r) => Cursor {
+                key: String::new(),
+                n: r.seq,
+            },
+            Record::TenantPolicy(r) => key(&r.tenant_key),
+            Record::Quarantine(r) => key(&r.sha256),
+            Record::Audit(r) => Cursor {
                 key: String::new(),
                 n: r.seq,
             },

@@ -13,6 +13,10 @@
 //! | FAQs, their categories and images, search | [`FaqRepo`] | `sql/faqs.rs` |
 //! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
 //! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
+//! | a tenant's quota and retention, what it uses | [`LimitsRepo`] | `sql/limits.rs` |
+//! | malware verdicts, quarantine | [`ScanRepo`] | `sql/scans.rs` |
+//! | the audit trail | [`AuditRepo`] | `sql/audit.rs` |
+//! | retention, a guest's erasure, one-replica leases | [`RetentionRepo`] | `sql/retention.rs` |
 //! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
 
 use std::path::Path;
@@ -246,7 +250,8 @@ pub trait ImageRepo: Send + Sync + 'static {
         blob: &Blob,
         file_name: &str,
     ) -> Result<Image>;
-    /// An uploaded image by key, deleted or not.
+    /// An uploaded image by key, deleted or not (a quarantined one reads as
+    /// deleted).
     async fn upload(&self, image_key: &str) -> Result<Option<Upload>>;
     /// Deletes an uploaded image by key (`admin image delete --key`): `GET
     /// /im/v1/images` and the FAQs holding it answer it deleted; messages
@@ -331,6 +336,102 @@ pub trait EventRepo: Send + Sync + 'static {
     async fn redeliver_event(&self, event_id: &str, now_ms: i64) -> Result<()>;
 }
 
+/// What an operator limits per tenant (`admin tenant set`), and what each
+/// tenant uses. Usage is counted by the database itself as image rows come
+/// and go (triggers), so no path that adds or removes an image can forget
+/// it. [`ImageRepo::add_image`] refuses an upload that would take a tenant
+/// past its `max_bytes` with `StoreError::QuotaExceeded`, deciding under a
+/// lock on the tenant's policy row so that two uploads cannot both pass.
+#[async_trait]
+pub trait LimitsRepo: Send + Sync + 'static {
+    /// Changes a tenant's limits; `StoreError::NotFound` for an unknown
+    /// tenant.
+    async fn set_policy(&self, tenant_key: &str, change: &PolicyChange) -> Result<TenantPolicy>;
+    /// A tenant's limits and usage; `StoreError::NotFound` for an unknown
+    /// tenant.
+    async fn policy(&self, tenant_key: &str) -> Result<TenantPolicy>;
+    /// Every tenant that has limits of its own.
+    async fn policies(&self) -> Result<Vec<TenantPolicy>>;
+}
+
+/// Malware verdicts, kept per content (SHA-256), and the quarantine of
+/// stored bytes a rescan found infected: while they are quarantined every
+/// image with them answers as a deleted one does (the download lookups
+/// read the quarantine), and cleanup keeps the object.
+#[async_trait]
+pub trait ScanRepo: Send + Sync + 'static {
+    /// The last scan of these bytes, if any.
+    async fn verdict(&self, sha256: &str) -> Result<Option<StoredVerdict>>;
+    /// Records a scan of these bytes, replacing the last one.
+    async fn record_verdict(
+        &self,
+        sha256: &str,
+        engine: &str,
+        infected_with: Option<&str>,
+    ) -> Result<()>;
+    /// Up to `limit` stored blobs after `after` in SHA-256 order, created
+    /// at or after `since` (seconds), for a rescan.
+    async fn blobs_to_scan(
+        &self,
+        since: Option<i64>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredBlob>>;
+    /// Quarantines the bytes (again: the first quarantine stays) and moves
+    /// the change counter so that caches forget what they served.
+    async fn quarantine(&self, sha256: &str, signature: &str, engine: &str) -> Result<Quarantined>;
+    /// Everything quarantined, oldest first.
+    async fn quarantined(&self) -> Result<Vec<Quarantined>>;
+    /// Ends a quarantine: its images are served again. `StoreError::NotFound`
+    /// when the bytes are not quarantined.
+    async fn release(&self, sha256: &str) -> Result<Quarantined>;
+    /// Deletes every image and message image with these bytes for good (as
+    /// `admin image delete` does) and ends the quarantine; the object is
+    /// `cleanup`'s to remove. `StoreError::NotFound` when not quarantined.
+    async fn purge(&self, sha256: &str) -> Result<Quarantined>;
+}
+
+/// The audit trail: every change made by `admin`, retention, erasure,
+/// quarantine and the API's deletes, in the order recorded.
+#[async_trait]
+pub trait AuditRepo: Send + Sync + 'static {
+    async fn record_audit(&self, entry: &NewAudit<'_>) -> Result<()>;
+    /// Entries matching `query`, oldest first.
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+}
+
+/// Deleting what must not be kept: images past their retention, and what
+/// a guest asked to have erased. Each deletes as
+/// [`ImageRepo::delete_message_images`] does (154404 afterwards; the bytes
+/// are `cleanup`'s once unreferenced), in one transaction per call that
+/// moves the change counter once and records its audit entries.
+#[async_trait]
+pub trait RetentionRepo: Send + Sync + 'static {
+    /// Deletes the live images of up to `limit` messages older than their
+    /// tenant's `retain_secs`, or `default_retain_secs` for a tenant with
+    /// none (no limit when both are `None`), at `now` (seconds).
+    async fn expire_images(
+        &self,
+        now: i64,
+        default_retain_secs: Option<u64>,
+        limit: u32,
+    ) -> Result<Expired>;
+    /// Deletes every image of every ticket `open_id` started in the
+    /// tenant's helpdesks, whoever posted it, and with `messages` empties
+    /// their messages' text; with `dry_run` only says what it would do.
+    /// Doing it again removes nothing more.
+    async fn erase_guest(
+        &self,
+        tenant_key: &str,
+        open_id: &str,
+        messages: bool,
+        dry_run: bool,
+    ) -> Result<Erasure>;
+    /// Takes (or renews) the lease `name` for `holder` until
+    /// `now_ms + ttl_ms`; false while another holder's lease runs.
+    async fn take_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+}
+
 /// Whole tables, for `migrate` and `backup`.
 #[async_trait]
 pub trait TransferRepo: Send + Sync + 'static {
@@ -375,6 +476,10 @@ pub trait MetadataStore:
     + FaqRepo
     + ImageRepo
     + EventRepo
+    + LimitsRepo
+    + ScanRepo
+    + AuditRepo
+    + RetentionRepo
     + TransferRepo
 {
 }
@@ -388,6 +493,10 @@ impl<T> MetadataStore for T where
         + FaqRepo
         + ImageRepo
         + EventRepo
+        + LimitsRepo
+        + ScanRepo
+        + AuditRepo
+        + RetentionRepo
         + TransferRepo
 {
 }

@@ -207,6 +207,22 @@ pub fn admin<T: Target + ?Sized>(target: &T, args: &[&str]) -> Value {
     serde_json::from_str(&stdout).expect("JSON")
 }
 
+/// `helpdesk admin ARGS` that prints JSON lines (`admin audit list`), each
+/// parsed; it must succeed.
+pub fn admin_lines<T: Target + ?Sized>(target: &T, args: &[&str]) -> Vec<Value> {
+    let out = run_admin(target, args);
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect()
+}
+
 /// `helpdesk admin ARGS`, which must fail; its stderr.
 pub fn admin_fails<T: Target + ?Sized>(target: &T, args: &[&str]) -> String {
     let out = run_admin(target, args);

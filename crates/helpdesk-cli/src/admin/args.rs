@@ -66,6 +66,35 @@ pub enum AdminCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// The audit trail: every change made by admin, retention, erasure,
+    /// quarantine and the API's deletes.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Rescans stored images with clamd (after a signature update); bytes
+    /// it finds infected are quarantined: their images answer as deleted
+    /// (154404) until `admin quarantine release` or `purge`. Prints what it
+    /// scanned and quarantined.
+    Scan {
+        /// clamd's address: clamd:HOST:PORT or clamd:/path/to/clamd.sock.
+        #[arg(long, env = "HELPDESK_SCAN", value_name = "clamd:ADDR")]
+        scan: String,
+        /// Only images stored since then: a duration ago (`24h`, `7d`) or
+        /// an RFC 3339 time (`2026-12-01T00:00:00Z`).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+    },
+    /// A customer's data: erase what a guest's tickets hold, on request.
+    Guest {
+        #[command(subcommand)]
+        command: GuestCommand,
+    },
+    /// Images a scan quarantined.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
     /// Copies the embedded store (database snapshot and images) into DIR
     /// while servers keep serving. DIR holds the signing keys and secret
     /// digests: keep it as safe as the data dir.
@@ -111,6 +140,83 @@ pub enum TenantCommand {
     },
     /// Prints {"tenants": [...]}, oldest first.
     List,
+    /// Sets a tenant's limits; prints them as `show` does.
+    Set {
+        /// The tenant's key.
+        #[arg(long)]
+        tenant: String,
+        /// The most bytes its live uploaded images may hold (`none`: no
+        /// limit); an upload past it is refused with 234902.
+        #[arg(long, value_name = "N|none")]
+        max_bytes: Option<String>,
+        /// How long the images of its messages are kept (`30d`, `12h`,
+        /// `90s`; `none`: the server's --retain).
+        #[arg(long, value_name = "DURATION|none")]
+        retain: Option<String>,
+    },
+    /// Prints a tenant's limits and what it uses:
+    /// {"tenant_key", "used_bytes", "max_bytes", "retain"}.
+    Show {
+        /// The tenant's key.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Prints the entries as JSON lines, oldest first, each with `at`
+    /// (RFC 3339), `actor` (admin, retention, scan, or an app id),
+    /// `action`, and the tenant, target and detail where there are.
+    List {
+        /// Entries since then: a duration ago (`24h`) or an RFC 3339 time.
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GuestCommand {
+    /// Deletes every image of every ticket the guest started (whoever
+    /// posted it: a customer's screenshots reach the helpdesk through
+    /// agents too), and with --messages the text of their messages.
+    /// Prints what it removed; running it again removes nothing more.
+    Erase {
+        /// The tenant whose helpdesks the guest's tickets are in.
+        #[arg(long)]
+        tenant: String,
+        /// The guest's open_id (ou_...).
+        #[arg(long, value_name = "OPEN_ID")]
+        open_id: String,
+        /// Also empty the text of every message of those tickets.
+        #[arg(long)]
+        messages: bool,
+        /// Print what it would remove, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QuarantineCommand {
+    /// Prints {"quarantined": [...]}: the bytes, the signature that
+    /// matched, and the images each hides.
+    List,
+    /// Serves the images of these bytes again (a false positive).
+    Release {
+        /// The quarantined bytes' SHA-256, as `quarantine list` shows it.
+        #[arg(long, value_name = "SHA256")]
+        sha256: String,
+    },
+    /// Deletes every image with these bytes for good, and the bytes.
+    Purge {
+        /// The quarantined bytes' SHA-256, as `quarantine list` shows it.
+        #[arg(long, value_name = "SHA256")]
+        sha256: String,
+    },
 }
 
 /// What an app is, as Feishu's developer console has it.

@@ -14,6 +14,8 @@ use helpdesk_store::{
 use serde_json::{json, Value};
 
 mod args;
+mod audit;
+mod safety;
 pub use args::*;
 
 /// Sends Feishu's url_verification request (sealed as events will be) and
@@ -39,8 +41,14 @@ async fn verify_event_url(config: &EventConfig) -> Result<()> {
     Ok(())
 }
 
+/// What the command printed last, for its audit entry's ids.
+static PRINTED: std::sync::Mutex<Option<Value>> = std::sync::Mutex::new(None);
+
 fn print(value: Value) {
     println!("{value}");
+    if let Ok(mut last) = PRINTED.lock() {
+        *last = Some(value);
+    }
 }
 
 /// Tells every server on `stores`' storage of the change this command
@@ -66,6 +74,7 @@ fn explain(e: StoreError) -> anyhow::Error {
                 Entity::Event => ": list an app's events with `helpdesk admin events list --app APP`",
                 Entity::Agent => ": list a helpdesk's agents with `helpdesk admin agent list --helpdesk H`",
                 Entity::Image => ": give the image_key POST /open-apis/im/v1/images returned (img_v3_...)",
+                Entity::Quarantine => ": list what is quarantined with `helpdesk admin quarantine list`",
                 _ => "",
             };
             anyhow::anyhow!("{entity} {id:?} not found{next}")
@@ -128,12 +137,37 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
     let stores = helpdesk_store::open(storage)
         .await
         .context("opening storage")?;
+    let change = audit::of(&command);
+    execute(storage, &stores, command).await?;
+    if let Some(change) = change {
+        let printed = PRINTED.lock().ok().and_then(|mut p| p.take());
+        audit::record(stores.meta.as_ref(), change, printed.as_ref())
+            .await
+            .context("the change is made, but recording it in the audit trail failed")?;
+    }
+    Ok(())
+}
+
+async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand) -> Result<()> {
     let meta = stores.meta.as_ref();
     match command {
         AdminCommand::Tenant { command } => match command {
             TenantCommand::Create { name } => {
                 let tenant = meta.create_tenant(&name).await?;
                 print(json!({"tenant_key": tenant.tenant_key}));
+            }
+            TenantCommand::Set {
+                tenant,
+                max_bytes,
+                retain,
+            } => {
+                let change = safety::policy_change(max_bytes.as_deref(), retain.as_deref())?;
+                let policy = meta.set_policy(&tenant, &change).await.map_err(explain)?;
+                print(safety::policy_json(&policy));
+            }
+            TenantCommand::Show { tenant } => {
+                let policy = meta.policy(&tenant).await.map_err(explain)?;
+                print(safety::policy_json(&policy));
             }
             TenantCommand::List => {
                 let tenants: Vec<Value> = meta
@@ -183,26 +217,26 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.update_app(&app, AppChange::Secret(&secret::digest(&app_secret)))
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"app_id": app, "app_secret": app_secret}));
             }
             AppCommand::Disable { app } => {
                 meta.update_app(&app, AppChange::Disabled(true))
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"app_id": app, "disabled": true}));
             }
             AppCommand::Enable { app } => {
                 meta.update_app(&app, AppChange::Disabled(false))
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"app_id": app, "disabled": false}));
             }
             AppCommand::RevokeTokens { app } => {
                 meta.revoke_tokens(&app).await.map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"app_id": app, "tokens_revoked": true}));
             }
             AppCommand::Events {
@@ -228,7 +262,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_event_config(&app, config.as_ref())
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(match config {
                     None => json!({"app_id": app, "url": null}),
                     Some(c) => json!({
@@ -275,7 +309,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_helpdesk_token(&helpdesk, &secret::digest(&helpdesk_token))
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"helpdesk_id": helpdesk, "helpdesk_token": helpdesk_token}));
             }
         },
@@ -315,14 +349,14 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 meta.set_agent_disabled(&agent, true)
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"agent_id": agent, "disabled": true}));
             }
             AgentCommand::Enable { agent } => {
                 meta.set_agent_disabled(&agent, false)
                     .await
                     .map_err(explain)?;
-                announce(&stores).await;
+                announce(stores).await;
                 print(json!({"agent_id": agent, "disabled": false}));
             }
             AgentCommand::Token { agent, app } => {
@@ -379,7 +413,7 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
                 let removed = cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256)
                     .await
                     .unwrap_or(false);
-                announce(&stores).await;
+                announce(stores).await;
                 print(
                     json!({"deleted": [{"image_key": key, "sha256": sha256, "blob_removed": removed}]}),
                 );
@@ -397,23 +431,23 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             )
             .await
             .map_err(explain)?;
-            announce(&stores).await;
+            announce(stores).await;
             print(json!({"deleted": deleted}));
         }
         AdminCommand::Keys {
             command: KeysCommand::Rotate { revoke },
         } => {
             let key = meta.rotate_signing_key(revoke).await?;
-            announce(&stores).await;
+            announce(stores).await;
             print(json!({"rotated": true, "key_id": key.id, "earlier_tokens_revoked": revoke}));
         }
         AdminCommand::Fixtures {
             command: AdminFixturesCommand::Apply { file },
         } => {
             let fixtures = crate::fixtures::load(&file)?;
-            let applied = crate::fixtures::apply(&stores, storage, &fixtures).await?;
+            let applied = crate::fixtures::apply(stores, storage, &fixtures).await?;
             if applied.changed > 0 {
-                announce(&stores).await;
+                announce(stores).await;
             }
             print(json!({"applied": file.display().to_string(), "report": applied}));
         }
@@ -434,25 +468,85 @@ pub async fn run(storage: &StorageConfig, command: AdminCommand) -> Result<()> {
             let reapplied = match declared.filter(|p| p.exists()) {
                 Some(path) => {
                     let fixtures = crate::fixtures::load(&path)?;
-                    crate::fixtures::apply(&stores, storage, &fixtures).await?;
+                    crate::fixtures::apply(stores, storage, &fixtures).await?;
                     Some(path.display().to_string())
                 }
                 None => None,
             };
-            announce(&stores).await;
+            announce(stores).await;
             print(
                 json!({"removed_rows": removed, "removed_objects": swept, "tenant": tenant, "fixtures_reapplied": reapplied}),
             );
         }
+        AdminCommand::Audit {
+            command: AuditCommand::List { since, tenant },
+        } => safety::audit_list(meta, since.as_deref(), tenant).await?,
+        AdminCommand::Scan { scan, since } => {
+            safety::scan(stores, &scan, since.as_deref()).await?;
+        }
+        AdminCommand::Guest {
+            command:
+                GuestCommand::Erase {
+                    tenant,
+                    open_id,
+                    messages,
+                    dry_run,
+                },
+        } => {
+            if !meta.tenants().await?.iter().any(|t| t.tenant_key == tenant) {
+                return Err(explain(StoreError::not_found(Entity::Tenant, &tenant)));
+            }
+            let mut erasure = meta
+                .erase_guest(&tenant, &open_id, messages, dry_run)
+                .await
+                .map_err(explain)?;
+            if !dry_run && !erasure.images.is_empty() {
+                let shas: std::collections::BTreeSet<String> =
+                    erasure.images.iter().map(|d| d.sha256.clone()).collect();
+                let mut removed = std::collections::BTreeSet::new();
+                for sha256 in shas {
+                    if let Ok(true) =
+                        cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256).await
+                    {
+                        removed.insert(sha256);
+                    }
+                }
+                for d in &mut erasure.images {
+                    d.blob_removed = removed.contains(&d.sha256);
+                }
+                announce(stores).await;
+            }
+            print(
+                json!({"erased": erasure, "dry_run": dry_run, "open_id": open_id, "tenant_key": tenant}),
+            );
+        }
+        AdminCommand::Quarantine { command } => match command {
+            QuarantineCommand::List => {
+                print(json!({ "quarantined": meta.quarantined().await? }));
+            }
+            QuarantineCommand::Release { sha256 } => {
+                let released = meta.release(&sha256).await.map_err(explain)?;
+                announce(stores).await;
+                print(json!({ "released": released }));
+            }
+            QuarantineCommand::Purge { sha256 } => {
+                let purged = meta.purge(&sha256).await.map_err(explain)?;
+                let removed = cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256)
+                    .await
+                    .unwrap_or(false);
+                announce(stores).await;
+                print(json!({ "purged": purged, "blob_removed": removed }));
+            }
+        },
         AdminCommand::Backup { out } => {
-            let taken = backup::backup(&stores, &out, progress("backup"))
+            let taken = backup::backup(stores, &out, progress("backup"))
                 .await
                 .map_err(explain)?;
             print(json!({"backup": out.display().to_string(), "copied": taken}));
         }
         AdminCommand::Restore { .. } => unreachable!("handled above"),
         AdminCommand::Verify { quick } => {
-            let report = backup::verify(&stores, !quick, progress("verify")).await?;
+            let report = backup::verify(stores, !quick, progress("verify")).await?;
             for sha256 in &report.missing {
                 eprintln!("verify: missing object {sha256}");
             }

@@ -377,6 +377,15 @@ pub async fn delete_faq(
         state.changed_here().await;
     }
     release(&state, &released).await;
+    state
+        .audit(helpdesk_store::NewAudit {
+            actor: &helpdesk_store::Actor::App(caller.app_id.clone()),
+            action: if status == FAQ_GONE { "faq.purge" } else { "faq.delete" },
+            tenant_key: Some(&caller.helpdesk.tenant_key),
+            target: Some(&id),
+            detail: json!({"helpdesk_id": caller.helpdesk.helpdesk_id, "agent_id": caller.agent.agent_id, "images_released": released.len()}),
+        })
+        .await;
     Ok(success(json!({})))
 }
 

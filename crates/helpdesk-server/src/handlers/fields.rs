@@ -393,5 +393,14 @@ pub async fn delete_field(
     {
         return Err(missing(&id));
     }
+    state
+        .audit(helpdesk_store::NewAudit {
+            actor: &helpdesk_store::Actor::App(caller.app_id.clone()),
+            action: "field.delete",
+            tenant_key: Some(&caller.helpdesk.tenant_key),
+            target: Some(&id),
+            detail: json!({"helpdesk_id": caller.helpdesk.helpdesk_id, "agent_id": caller.agent.agent_id}),
+        })
+        .await;
     Ok(success(json!({})))
 }

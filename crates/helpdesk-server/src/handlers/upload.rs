@@ -23,6 +23,8 @@ pub async fn upload_image(
         Err(Failure(ApiError::UploadTooLarge(_))) => "too_large",
         Err(Failure(ApiError::UploadEmpty | ApiError::UploadUnsupported)) => "not_an_image",
         Err(Failure(ApiError::UploadInvalidParam(_))) => "bad_request",
+        Err(Failure(ApiError::UploadInfected(_))) => "infected",
+        Err(Failure(ApiError::UploadQuotaExceeded { .. })) => "over_quota",
         Err(Failure(ApiError::ScopeRequired(_))) => "refused",
         Err(_) => "failed",
     });
@@ -71,7 +73,12 @@ async fn upload(
         _ => return Err(bad("`image_type` must be \"message\" or \"avatar\"")),
     }
     let spooled = spooled.ok_or_else(|| bad("the `image` part is missing"))?;
-    let image = spooled
+    let screened = spooled
+        .screen(&state.screening, state.meta.as_ref())
+        .await
+        .inspect_err(crate::metrics::scan_refused)?;
+    crate::metrics::scanned(screened.scan);
+    let image = screened
         .commit(
             state.meta.as_ref(),
             state.blobs.as_ref(),

@@ -46,6 +46,8 @@ macro_rules! skip_locked {
 fn fts_query(tokens: &[String]) -> String {
     tokens.join(" ")
 }
+#[path = "../sql/audit.rs"]
+mod audit;
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/events.rs"]
@@ -58,8 +60,14 @@ mod fields;
 mod images;
 #[path = "../sql/keys.rs"]
 mod keys;
+#[path = "../sql/limits.rs"]
+mod limits;
 #[path = "../sql/people.rs"]
 mod people;
+#[path = "../sql/retention.rs"]
+mod retention;
+#[path = "../sql/scans.rs"]
+mod scans;
 #[path = "../sql/tickets.rs"]
 mod tickets;
 #[path = "../sql/transfer.rs"]

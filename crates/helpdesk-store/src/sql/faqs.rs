@@ -353,7 +353,9 @@ impl FaqRepo for Meta {
         let row: Option<FaqImageRow> = sqlx::query_as(concat!(
             "SELECT ",
             credential_columns!(),
-            ", i.sha256, i.size, i.content_type, i.file_name, i.deleted_at
+            ", i.sha256, i.size, i.content_type, i.file_name, ",
+            quarantined_or_deleted!("i"),
+            "
              FROM apps a
              LEFT JOIN helpdesks h ON h.helpdesk_id = $2
              LEFT JOIN faqs f ON f.faq_id = $3 AND f.helpdesk_id = $2 AND f.status <> $5

@@ -11,11 +11,13 @@ use crate::records::{ImageRow, MessageImageRow, MessageRow};
 use crate::sql::{id, storable, BUMP};
 use crate::*;
 
-/// True when a live image or message image refers to blob `$1`.
+/// True when a live image or message image refers to blob `$1`, or it is
+/// quarantined (kept until released or purged).
 const BLOB_IN_USE: &str = "SELECT (EXISTS (SELECT 1 FROM message_images
                                            WHERE sha256 = $1 AND deleted_at IS NULL)
                                 OR EXISTS (SELECT 1 FROM images
-                                           WHERE sha256 = $1 AND deleted_at IS NULL)) AS used";
+                                           WHERE sha256 = $1 AND deleted_at IS NULL)
+                                OR EXISTS (SELECT 1 FROM quarantine WHERE sha256 = $1)) AS used";
 
 /// The shared locks of `ImageRepo`'s rules for a write that adds live
 /// references to `images` (a message, an FAQ): each image row still live
@@ -48,6 +50,63 @@ pub(super) async fn lock_live_images(
         }
     }
     Ok(())
+}
+
+/// Marks a message's live images (or the one at `index`) deleted in `tx`,
+/// and each upload key they were posted with once no live message or FAQ
+/// uses it; what it deleted (nothing when they were already). The caller
+/// moves the change counter.
+pub(super) async fn delete_live_images(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    message: &MessageRow,
+    index: Option<i64>,
+    now: i64,
+) -> Result<Vec<DeletedImage>> {
+    let rows: Vec<MessageImageRow> = sqlx::query_as(
+        "SELECT * FROM message_images
+         WHERE message_pk = $1 AND deleted_at IS NULL AND ($2 IS NULL OR idx = $2)
+         ORDER BY idx",
+    )
+    .bind(&message.id)
+    .bind(index)
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query(
+        "UPDATE message_images SET deleted_at = $1
+         WHERE message_pk = $2 AND deleted_at IS NULL AND ($3 IS NULL OR idx = $3)",
+    )
+    .bind(now)
+    .bind(&message.id)
+    .bind(index)
+    .execute(&mut **tx)
+    .await?;
+    for row in &rows {
+        // The key that was posted names nothing once no live message
+        // and no FAQ uses it.
+        sqlx::query(
+            "UPDATE images SET deleted_at = $1 WHERE image_key = $2 AND deleted_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM message_images
+                             WHERE image_key = $2 AND deleted_at IS NULL)
+             AND NOT EXISTS (SELECT 1 FROM faq_images WHERE image_key = $2)",
+        )
+        .bind(now)
+        .bind(&row.image_key)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| DeletedImage {
+            id: message.id.clone(),
+            message_id: message.message_id.clone(),
+            index: row.idx as u32,
+            sha256: row.sha256,
+            blob_removed: false,
+        })
+        .collect())
 }
 
 /// The write lock on an unreferenced blob row (see `BlobClaim`).
@@ -113,6 +172,7 @@ impl ImageRepo for Meta {
                 break;
             }
         }
+        super::limits::check_quota(&mut tx, tenant_key, image.size).await?;
         sqlx::query(
             "INSERT INTO images (image_key, tenant_key, sha256, size, content_type, file_name,
                                  created_at, app_id)
@@ -133,10 +193,14 @@ impl ImageRepo for Meta {
     }
 
     async fn upload(&self, image_key: &str) -> Result<Option<Upload>> {
-        let row: Option<ImageRow> = sqlx::query_as("SELECT * FROM images WHERE image_key = $1")
-            .bind(id(image_key))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<ImageRow> = sqlx::query_as(concat!(
+            "SELECT i.image_key, i.tenant_key, i.sha256, i.size, i.content_type, i.file_name, ",
+            quarantined_or_deleted!("i"),
+            ", i.created_at, i.app_id FROM images i WHERE i.image_key = $1"
+        ))
+        .bind(id(image_key))
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| Upload {
             app_id: r.app_id.clone(),
             deleted: r.deleted_at.is_some(),
@@ -221,53 +285,13 @@ impl ImageRepo for Meta {
                 )));
             }
         }
-        let rows: Vec<MessageImageRow> = sqlx::query_as(
-            "SELECT * FROM message_images
-             WHERE message_pk = $1 AND deleted_at IS NULL AND ($2 IS NULL OR idx = $2)
-             ORDER BY idx",
-        )
-        .bind(&message.id)
-        .bind(index.map(i64::from))
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
+        let deleted = delete_live_images(&mut tx, &message, index.map(i64::from), now).await?;
+        if deleted.is_empty() {
             return Err(StoreError::Invalid("already deleted".to_string()));
-        }
-        sqlx::query(
-            "UPDATE message_images SET deleted_at = $1
-             WHERE message_pk = $2 AND deleted_at IS NULL AND ($3 IS NULL OR idx = $3)",
-        )
-        .bind(now)
-        .bind(&message.id)
-        .bind(index.map(i64::from))
-        .execute(&mut *tx)
-        .await?;
-        for row in &rows {
-            // The key that was posted names nothing once no live message
-            // and no FAQ uses it.
-            sqlx::query(
-                "UPDATE images SET deleted_at = $1 WHERE image_key = $2 AND deleted_at IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM message_images
-                                 WHERE image_key = $2 AND deleted_at IS NULL)
-                 AND NOT EXISTS (SELECT 1 FROM faq_images WHERE image_key = $2)",
-            )
-            .bind(now)
-            .bind(&row.image_key)
-            .execute(&mut *tx)
-            .await?;
         }
         sqlx::query(BUMP).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DeletedImage {
-                id: message.id.clone(),
-                message_id: message.message_id.clone(),
-                index: row.idx as u32,
-                sha256: row.sha256,
-                blob_removed: false,
-            })
-            .collect())
+        Ok(deleted)
     }
 
     async fn claim_unreferenced_blob(&self, sha256: &str) -> Result<Option<Box<dyn BlobClaim>>> {
@@ -304,6 +328,7 @@ impl ImageRepo for Meta {
              WHERE NOT EXISTS (SELECT 1 FROM message_images
                                WHERE sha256 = b.sha256 AND deleted_at IS NULL)
                AND NOT EXISTS (SELECT 1 FROM images WHERE sha256 = b.sha256 AND deleted_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM quarantine WHERE sha256 = b.sha256)
              LIMIT $1",
         )
         .bind(i64::from(limit))

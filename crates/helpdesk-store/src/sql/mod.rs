@@ -2,7 +2,8 @@
 //!
 //! SQLite and PostgreSQL read the same statements (`$N` parameters,
 //! `ON CONFLICT`, `EXISTS`). Each concern's file (`keys.rs`, `directory.rs`,
-//! `tickets.rs`, `people.rs`, `fields.rs`, `images.rs`, `events.rs`, `transfer.rs`) is plain Rust that
+//! `tickets.rs`, `people.rs`, `fields.rs`, `faqs.rs`, `images.rs`, `events.rs`,
+//! `limits.rs`, `scans.rs`, `audit.rs`, `retention.rs`, `transfer.rs`) is plain Rust that
 //! implements its trait of `crate::repo` for `Meta` over `Db`; it is not a
 //! module of this one: each backend's `mod.rs` declares it as a module of its
 //! own (`#[path = "../sql/keys.rs"] mod keys;`), after defining
@@ -49,6 +50,21 @@ macro_rules! credential_columns {
     };
 }
 
+/// An image row's `deleted_at` as downloads must see it: a quarantined
+/// image (see `ScanRepo`) answers as a deleted one. The quarantine's primary
+/// key finds nothing for nearly every image, so this is one index probe.
+macro_rules! quarantined_or_deleted {
+    ($alias:literal) => {
+        concat!(
+            "COALESCE(",
+            $alias,
+            ".deleted_at, (SELECT q.quarantined_at FROM quarantine q WHERE q.sha256 = ",
+            $alias,
+            ".sha256)) AS deleted_at"
+        )
+    };
+}
+
 /// The download's one statement, by the message column `msg_id` names.
 /// Every join is on a primary or unique key.
 macro_rules! download_by {
@@ -57,7 +73,9 @@ macro_rules! download_by {
             "SELECT ",
             credential_columns!(),
             ", m.message_type, m.image_count,
-                    mi.sha256, mi.size, mi.content_type, mi.file_name, mi.deleted_at
+                    mi.sha256, mi.size, mi.content_type, mi.file_name, ",
+            quarantined_or_deleted!("mi"),
+            "
              FROM apps a
              LEFT JOIN helpdesks h ON h.helpdesk_id = $2
              LEFT JOIN tickets t ON t.ticket_id = $3 AND t.helpdesk_id = $2

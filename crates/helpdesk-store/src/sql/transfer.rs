@@ -148,6 +148,33 @@ pub(super) async fn import_one(
         .bind(&m.msg_type)
         .bind(&m.content)
         .bind(m.created_at),
+        Record::TenantPolicy(r) => sqlx::query(
+            "INSERT INTO tenant_policies (tenant_key, max_bytes, retain_secs, updated_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.tenant_key)
+        .bind(r.max_bytes)
+        .bind(r.retain_secs)
+        .bind(r.updated_at),
+        Record::Quarantine(r) => sqlx::query(
+            "INSERT INTO quarantine (sha256, signature, engine, quarantined_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.sha256)
+        .bind(&r.signature)
+        .bind(&r.engine)
+        .bind(r.quarantined_at),
+        Record::Audit(r) => sqlx::query(
+            "INSERT INTO audit (id, at, actor, action, tenant_key, target, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.id)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(&r.tenant_key)
+        .bind(&r.target)
+        .bind(&r.detail),
         Record::User(r) => sqlx::query(
             "INSERT INTO users (tenant_key, open_id, name, email, avatar_url, department, city,
                                 country, created_at)
@@ -354,6 +381,20 @@ impl TransferRepo for Meta {
                              AND $2 = $2
                            ORDER BY (faq_id || ' ' || image_key) LIMIT $3";
                 page::<FaqImageRow>(self, sql, after, limit, Record::FaqImage).await
+            }
+            RecordKind::TenantPolicies => {
+                let sql = "SELECT * FROM tenant_policies WHERE tenant_key > $1 AND $2 = $2
+                           ORDER BY tenant_key LIMIT $3";
+                page::<TenantPolicyRow>(self, sql, after, limit, Record::TenantPolicy).await
+            }
+            RecordKind::Quarantine => {
+                let sql = "SELECT * FROM quarantine WHERE sha256 > $1 AND $2 = $2
+                           ORDER BY sha256 LIMIT $3";
+                page::<QuarantineRow>(self, sql, after, limit, Record::Quarantine).await
+            }
+            RecordKind::Audit => {
+                let sql = "SELECT * FROM audit WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+                page::<AuditRow>(self, sql, after, limit, Record::Audit).await
             }
             RecordKind::BotMessages => {
                 let sql =

@@ -50,6 +50,8 @@ fn fts_query(tokens: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+#[path = "../sql/audit.rs"]
+mod audit;
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/events.rs"]
@@ -62,8 +64,14 @@ mod fields;
 mod images;
 #[path = "../sql/keys.rs"]
 mod keys;
+#[path = "../sql/limits.rs"]
+mod limits;
 #[path = "../sql/people.rs"]
 mod people;
+#[path = "../sql/retention.rs"]
+mod retention;
+#[path = "../sql/scans.rs"]
+mod scans;
 #[path = "../sql/tickets.rs"]
 mod tickets;
 #[path = "../sql/transfer.rs"]
