@@ -334,3 +334,55 @@ async fn erasing_a_guest_deletes_every_image_of_their_tickets_whoever_posted_it_
     assert_eq!(erased[0]["target"], GUEST);
     server.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_restored_elsewhere_carries_the_audit_trail_and_the_tenants_limits() {
+    let root = tempfile::tempdir().unwrap();
+    // Backup and restore are the embedded backend's, whatever the pass.
+    let embedded = |name: &str| helpdesk_store::StorageConfig {
+        data_dir: root.path().join(name),
+        database_url: None,
+        blob_url: None,
+        durable: true,
+    };
+    let live = embedded("live");
+    let party = provision(&live);
+    admin(
+        &live,
+        &[
+            "tenant",
+            "set",
+            "--tenant",
+            &party.tenant_key,
+            "--max-bytes",
+            "5000",
+            "--retain",
+            "7d",
+        ],
+    );
+    let out = root.path().join("backup");
+    admin(&live, &["backup", "--out", out.to_str().unwrap()]);
+    let restored = embedded("restored");
+    admin(&restored, &["restore", "--from", out.to_str().unwrap()]);
+    let trail = |target: &helpdesk_store::StorageConfig| {
+        admin_lines(target, &["audit", "list"])
+            .into_iter()
+            .map(|l| (l["id"].clone(), l["action"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(trail(&restored), trail(&live));
+    assert_eq!(
+        trail(&restored).len(),
+        4,
+        "tenant, app, helpdesk, tenant.set"
+    );
+    let shown = admin(
+        &restored,
+        &["tenant", "show", "--tenant", &party.tenant_key],
+    );
+    assert_eq!(
+        (shown["max_bytes"].as_u64(), shown["retain"].as_str()),
+        (Some(5000), Some("604800s")),
+        "{shown}"
+    );
+}
