@@ -21,6 +21,8 @@ use img_parts::riff::{RiffChunk, RiffContent};
 use img_parts::webp::WebP;
 use img_parts::ImageEXIF;
 
+// For suites that do not depend on them, to name their types.
+pub use exif;
 pub use image::{self, RgbaImage};
 
 /// GPS latitude 52° 31' 12.34" N, as the EXIF's three rationals
@@ -218,6 +220,24 @@ pub fn png_with_text_chunks(n: usize) -> (Vec<u8>, RgbaImage) {
             .insert(1, PngChunk::new(*b"tEXt", text.into_bytes().into()));
     }
     (png.encoder().bytes().to_vec(), img)
+}
+
+/// A PNG of `total_len` bytes with nothing to strip: a small picture and a
+/// private ancillary chunk (`prVt`) of filler bytes. For comparing what
+/// the server spends on a hostile file with what it spends on any file of
+/// that size.
+pub fn large_clean_png(total_len: usize) -> Vec<u8> {
+    let small = encode(ImageFormat::Png, &picture(20, 10));
+    // The chunk's length, kind and CRC are 12 bytes.
+    let filler: Vec<u8> = (0..total_len - small.len() - 12)
+        .map(|i| (i as u8).wrapping_mul(31))
+        .collect();
+    let mut png = Png::from_bytes(small.into()).expect("a PNG");
+    png.chunks_mut()
+        .insert(1, PngChunk::new(*b"prVt", filler.into()));
+    let bytes = png.encoder().bytes().to_vec();
+    assert_eq!(bytes.len(), total_len);
+    bytes
 }
 
 /// The kinds of a PNG's chunks, in order.
