@@ -6,135 +6,24 @@ use std::io::Cursor;
 
 use bytes::Bytes;
 use exif::experimental::Writer;
-use exif::{Field, In, Rational, Tag, Value};
+use exif::{In, Tag, Value};
 use helpdesk_media::{strip, ImageType, Malformed, StripError, StripMode, Stripped};
-use image::{DynamicImage, ImageFormat, RgbaImage};
+// The camera-like files and the readers are shared with the CLI's
+// end-to-end tests (crates/helpdesk-cli/tests/strip.rs).
+use helpdesk_testkit::photos::{
+    ascii, camera_exif, camera_jpeg, camera_jpeg_in, camera_png, camera_webp, contains, encode,
+    exif_claiming_four_gigabytes, field, gps_fields, latitude_bytes, make, orientation, picture,
+    png_chunk_kinds, png_with_text_chunks, read_exif, truncated_jpeg_claiming_four_gigabytes,
+    vp8x_flags, webp_chunk_ids, MAKE, VP8X_EXIF, VP8X_XMP, XMP_NAMESPACE, XMP_WITHOUT_GPS,
+    XMP_WITH_GPS,
+};
+use image::{DynamicImage, ImageFormat};
 use img_parts::jpeg::{markers, Jpeg, JpegSegment};
 use img_parts::png::{Png, PngChunk};
-use img_parts::riff::{RiffChunk, RiffContent};
-use img_parts::webp::WebP;
 use img_parts::ImageEXIF;
-
-const LATITUDE: [u32; 6] = [52, 1, 31, 1, 1234, 100];
-const LONGITUDE: [u32; 6] = [13, 1, 24, 1, 5678, 100];
-
-const XMP_NAMESPACE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-const XMP_WITH_GPS: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.2057N" exif:GPSLongitude="13,24.9463E"/></rdf:RDF></x:xmpmeta>"#;
-const XMP_WITHOUT_GPS: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="helpdesk tests"/></rdf:RDF></x:xmpmeta>"#;
-
-fn picture(width: u32, height: u32) -> RgbaImage {
-    RgbaImage::from_fn(width, height, |x, y| {
-        let v = (x * 37 + y * 91) as u8;
-        image::Rgba([v, v.wrapping_mul(3), 255 - v, 255])
-    })
-}
-
-fn encode(format: ImageFormat, img: &RgbaImage) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    match format {
-        // JPEG has no alpha.
-        ImageFormat::Jpeg => DynamicImage::ImageRgba8(img.clone())
-            .to_rgb8()
-            .write_to(&mut out, format),
-        // image's WebP encoder is lossless (VP8L).
-        _ => img.write_to(&mut out, format),
-    }
-    .unwrap();
-    out.into_inner()
-}
 
 fn decoded(bytes: &[u8], format: ImageFormat) -> DynamicImage {
     image::load_from_memory_with_format(bytes, format).unwrap()
-}
-
-fn rationals(parts: [u32; 6]) -> Value {
-    Value::Rational(
-        parts
-            .chunks(2)
-            .map(|p| Rational {
-                num: p[0],
-                denom: p[1],
-            })
-            .collect(),
-    )
-}
-
-fn field(tag: Tag, value: Value) -> Field {
-    Field {
-        tag,
-        ifd_num: In::PRIMARY,
-        value,
-    }
-}
-
-/// An EXIF (a bare TIFF structure) as a camera writes one: Make, Model,
-/// Orientation 6, a date, a GPS position and, if given, a thumbnail.
-fn camera_exif(little_endian: bool, thumbnail: Option<&[u8]>) -> Vec<u8> {
-    let fields = [
-        field(Tag::Make, Value::Ascii(vec![b"Helpdesk Optics".to_vec()])),
-        field(Tag::Model, Value::Ascii(vec![b"HX-1".to_vec()])),
-        field(Tag::Orientation, Value::Short(vec![6])),
-        field(
-            Tag::DateTimeOriginal,
-            Value::Ascii(vec![b"2024:05:06 07:08:09".to_vec()]),
-        ),
-        field(Tag::GPSLatitudeRef, Value::Ascii(vec![b"N".to_vec()])),
-        field(Tag::GPSLatitude, rationals(LATITUDE)),
-        field(Tag::GPSLongitudeRef, Value::Ascii(vec![b"E".to_vec()])),
-        field(Tag::GPSLongitude, rationals(LONGITUDE)),
-    ];
-    let mut writer = Writer::new();
-    for f in &fields {
-        writer.push_field(f);
-    }
-    if let Some(jpeg) = thumbnail {
-        writer.set_jpeg(jpeg, In::THUMBNAIL);
-    }
-    let mut out = Cursor::new(Vec::new());
-    writer.write(&mut out, little_endian).unwrap();
-    out.into_inner()
-}
-
-fn read_exif(bytes: &[u8]) -> Option<exif::Exif> {
-    exif::Reader::new()
-        .read_from_container(&mut Cursor::new(bytes))
-        .ok()
-}
-
-fn ascii(exif: &exif::Exif, tag: Tag) -> Option<String> {
-    match &exif.get_field(tag, In::PRIMARY)?.value {
-        Value::Ascii(v) => v.first().map(|s| String::from_utf8_lossy(s).into_owned()),
-        _ => None,
-    }
-}
-
-fn orientation(exif: &exif::Exif) -> Option<u32> {
-    exif.get_field(Tag::Orientation, In::PRIMARY)?
-        .value
-        .get_uint(0)
-}
-
-fn has_any_gps_field(exif: &exif::Exif) -> bool {
-    exif.fields().any(|f| f.tag.context() == exif::Context::Gps)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The GPS latitude as the big-endian rationals in the EXIF; a stripped
-/// file must not hold these bytes anywhere.
-fn latitude_bytes(little_endian: bool) -> Vec<u8> {
-    LATITUDE
-        .iter()
-        .flat_map(|n| {
-            if little_endian {
-                n.to_le_bytes()
-            } else {
-                n.to_be_bytes()
-            }
-        })
-        .collect()
 }
 
 fn assert_strips_to_nothing_more(kind: ImageType, stripped: &Stripped, mode: StripMode) {
@@ -149,47 +38,22 @@ fn assert_strips_to_nothing_more(kind: ImageType, stripped: &Stripped, mode: Str
 
 // JPEG
 
-/// A JPEG as a phone uploads it: JFIF, then EXIF with GPS and a thumbnail,
-/// XMP with GPS, and a comment.
-fn camera_jpeg(little_endian: bool) -> (Vec<u8>, RgbaImage) {
-    let img = picture(24, 16);
-    let thumbnail = encode(ImageFormat::Jpeg, &picture(4, 4));
-    let mut jpeg = Jpeg::from_bytes(encode(ImageFormat::Jpeg, &img).into()).unwrap();
-    jpeg.set_exif(Some(camera_exif(little_endian, Some(&thumbnail)).into()));
-    let at = jpeg
-        .segments()
-        .iter()
-        .position(|s| s.marker() == markers::DQT)
-        .unwrap();
-    let xmp = [XMP_NAMESPACE, XMP_WITH_GPS.as_bytes()].concat();
-    jpeg.segments_mut().insert(
-        at,
-        JpegSegment::new_with_contents(markers::APP1, xmp.into()),
-    );
-    jpeg.segments_mut().insert(
-        at + 1,
-        JpegSegment::new_with_contents(markers::COM, Bytes::from_static(b"taken at home")),
-    );
-    (jpeg.encoder().bytes().to_vec(), img)
-}
-
 #[test]
 fn location_removes_a_jpegs_gps_and_keeps_orientation_camera_thumbnail_and_pixels() {
     for little_endian in [false, true] {
-        let (input, _) = camera_jpeg(little_endian);
-        let before = read_exif(&input).unwrap();
-        assert!(has_any_gps_field(&before));
+        let (input, _) = camera_jpeg_in(little_endian);
+        assert!(gps_fields(&input) > 0);
 
         let stripped = strip(ImageType::Jpeg, &input, StripMode::Location).unwrap();
         assert!(stripped.changed);
         assert_eq!(stripped.removed, ["gps", "xmp"]);
 
         let after = read_exif(&stripped.bytes).unwrap();
-        assert!(!has_any_gps_field(&after));
+        assert_eq!(gps_fields(&stripped.bytes), 0);
         assert!(!contains(&stripped.bytes, &latitude_bytes(little_endian)));
         assert!(!contains(&stripped.bytes, b"GPSLatitude"));
-        assert_eq!(orientation(&after), Some(6));
-        assert_eq!(ascii(&after, Tag::Make).as_deref(), Some("Helpdesk Optics"));
+        assert_eq!(orientation(&stripped.bytes), Some(6));
+        assert_eq!(make(&stripped.bytes).as_deref(), Some(MAKE));
         assert_eq!(ascii(&after, Tag::Model).as_deref(), Some("HX-1"));
         // The thumbnail's offset still leads to the thumbnail.
         let at = after
@@ -210,15 +74,15 @@ fn location_removes_a_jpegs_gps_and_keeps_orientation_camera_thumbnail_and_pixel
 
 #[test]
 fn all_leaves_a_jpeg_only_its_orientation_and_its_pixels() {
-    let (input, _) = camera_jpeg(false);
+    let (input, _) = camera_jpeg();
     let stripped = strip(ImageType::Jpeg, &input, StripMode::All).unwrap();
     assert!(stripped.changed);
     assert_eq!(stripped.removed, ["gps", "exif", "xmp", "comment"]);
 
     let after = read_exif(&stripped.bytes).unwrap();
-    assert_eq!(orientation(&after), Some(6));
+    assert_eq!(orientation(&stripped.bytes), Some(6));
     assert_eq!(after.fields().count(), 1, "only Orientation is left");
-    assert_eq!(ascii(&after, Tag::Make), None);
+    assert_eq!(make(&stripped.bytes), None);
     assert!(!contains(&stripped.bytes, b"Helpdesk Optics"));
     assert!(!contains(&stripped.bytes, b"taken at home"));
     assert!(!contains(&stripped.bytes, b"xmpmeta"));
@@ -345,7 +209,7 @@ fn a_multi_picture_jpeg_still_finds_its_second_image_after_stripping() {
 
 #[test]
 fn the_second_picture_of_a_multi_picture_jpeg_loses_its_gps_in_place() {
-    let (second, _) = camera_jpeg(true);
+    let (second, _) = camera_jpeg_in(true);
     let (input, _) = multi_picture_jpeg(second.clone());
     for mode in [StripMode::Location, StripMode::All] {
         let stripped = strip(ImageType::Jpeg, &input, mode).unwrap();
@@ -356,9 +220,8 @@ fn the_second_picture_of_a_multi_picture_jpeg_loses_its_gps_in_place() {
         assert_eq!(after.len(), second.len());
         assert!(!contains(after, &latitude_bytes(true)));
         assert!(!contains(after, b"GPSLatitude"));
-        let exif = read_exif(after).unwrap();
-        assert!(!has_any_gps_field(&exif));
-        assert_eq!(ascii(&exif, Tag::Make).as_deref(), Some("Helpdesk Optics"));
+        assert_eq!(gps_fields(after), 0);
+        assert_eq!(make(after).as_deref(), Some(MAKE));
         assert_eq!(
             decoded(after, ImageFormat::Jpeg),
             decoded(&second, ImageFormat::Jpeg)
@@ -369,41 +232,18 @@ fn the_second_picture_of_a_multi_picture_jpeg_loses_its_gps_in_place() {
 
 // PNG
 
-/// A PNG with an eXIf chunk (GPS, Orientation 6), an iTXt XMP naming GPS
-/// and a tEXt comment.
-fn camera_png() -> (Vec<u8>, RgbaImage) {
-    let img = picture(20, 10);
-    let mut png = Png::from_bytes(encode(ImageFormat::Png, &img).into()).unwrap();
-    png.set_exif(Some(camera_exif(true, None).into()));
-    let mut itxt = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
-    itxt.extend_from_slice(XMP_WITH_GPS.as_bytes());
-    let chunks = png.chunks_mut();
-    chunks.insert(2, PngChunk::new(*b"iTXt", itxt.into()));
-    chunks.insert(
-        3,
-        PngChunk::new(*b"tEXt", Bytes::from_static(b"Comment\0taken at home")),
-    );
-    (png.encoder().bytes().to_vec(), img)
-}
-
-fn png_chunk_kinds(bytes: &[u8]) -> Vec<[u8; 4]> {
-    let png = Png::from_bytes(Bytes::copy_from_slice(bytes)).unwrap();
-    png.chunks().iter().map(PngChunk::kind).collect()
-}
-
 #[test]
 fn location_removes_a_pngs_gps_and_keeps_orientation_text_and_pixels() {
     let (input, img) = camera_png();
-    assert!(has_any_gps_field(&read_exif(&input).unwrap()));
+    assert!(gps_fields(&input) > 0);
 
     let stripped = strip(ImageType::Png, &input, StripMode::Location).unwrap();
     assert_eq!(stripped.removed, ["gps", "xmp"]);
-    let after = read_exif(&stripped.bytes).unwrap();
-    assert!(!has_any_gps_field(&after));
+    assert_eq!(gps_fields(&stripped.bytes), 0);
     assert!(!contains(&stripped.bytes, &latitude_bytes(true)));
     assert!(!contains(&stripped.bytes, b"GPSLatitude"));
-    assert_eq!(orientation(&after), Some(6));
-    assert_eq!(ascii(&after, Tag::Make).as_deref(), Some("Helpdesk Optics"));
+    assert_eq!(orientation(&stripped.bytes), Some(6));
+    assert_eq!(make(&stripped.bytes).as_deref(), Some(MAKE));
     assert!(contains(&stripped.bytes, b"taken at home"));
 
     let pixels = decoded(&stripped.bytes, ImageFormat::Png);
@@ -418,7 +258,7 @@ fn all_leaves_a_png_only_its_orientation_and_its_pixels() {
     let stripped = strip(ImageType::Png, &input, StripMode::All).unwrap();
     assert_eq!(stripped.removed, ["gps", "exif", "xmp", "text"]);
     let after = read_exif(&stripped.bytes).unwrap();
-    assert_eq!(orientation(&after), Some(6));
+    assert_eq!(orientation(&stripped.bytes), Some(6));
     assert_eq!(after.fields().count(), 1);
     let kinds = png_chunk_kinds(&stripped.bytes);
     assert!(!kinds.contains(b"tEXt") && !kinds.contains(b"iTXt"));
@@ -430,14 +270,7 @@ fn all_leaves_a_png_only_its_orientation_and_its_pixels() {
 
 #[test]
 fn a_png_with_ten_thousand_text_chunks_finishes_with_the_right_answer() {
-    let img = picture(8, 8);
-    let mut png = Png::from_bytes(encode(ImageFormat::Png, &img).into()).unwrap();
-    for i in 0..10_000 {
-        let text = format!("Comment\0note {i}");
-        png.chunks_mut()
-            .insert(1, PngChunk::new(*b"tEXt", text.into_bytes().into()));
-    }
-    let input = png.encoder().bytes();
+    let (input, img) = png_with_text_chunks(10_000);
 
     let location = strip(ImageType::Png, &input, StripMode::Location).unwrap();
     assert!(!location.changed, "text is not location");
@@ -476,51 +309,17 @@ fn compressed_xmp_past_the_inflate_budget_is_removed_unread() {
 
 // WebP
 
-const VP8X_EXIF: u8 = 0x08;
-const VP8X_XMP: u8 = 0x04;
-
-/// A lossless WebP, extended (VP8X) to carry EXIF (GPS, Orientation 6) and
-/// an XMP naming GPS.
-fn camera_webp() -> (Vec<u8>, RgbaImage) {
-    let img = picture(12, 9);
-    let mut webp = WebP::from_bytes(encode(ImageFormat::WebP, &img).into()).unwrap();
-    // img-parts adds the VP8X chunk, with its EXIF flag.
-    webp.set_exif(Some(camera_exif(false, None).into()));
-    webp.chunks_mut().push(RiffChunk::new(
-        *b"XMP ",
-        RiffContent::Data(Bytes::from_static(XMP_WITH_GPS.as_bytes())),
-    ));
-    let mut bytes = webp.encoder().bytes().to_vec();
-    let flags = vp8x_flags(&bytes).unwrap();
-    assert_eq!(flags & VP8X_EXIF, VP8X_EXIF);
-    // The VP8X chunk comes first: its flags byte is at 20.
-    bytes[20] |= VP8X_XMP;
-    (bytes, img)
-}
-
-fn vp8x_flags(bytes: &[u8]) -> Option<u8> {
-    let webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).unwrap();
-    let vp8x = webp.chunk_by_id(*b"VP8X")?;
-    vp8x.content().data()?.first().copied()
-}
-
-fn webp_chunk_ids(bytes: &[u8]) -> Vec<[u8; 4]> {
-    let webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).unwrap();
-    webp.chunks().iter().map(RiffChunk::id).collect()
-}
-
 #[test]
 fn location_removes_a_webps_gps_and_keeps_orientation_camera_and_pixels() {
     let (input, img) = camera_webp();
-    assert!(has_any_gps_field(&read_exif(&input).unwrap()));
+    assert!(gps_fields(&input) > 0);
 
     let stripped = strip(ImageType::Webp, &input, StripMode::Location).unwrap();
     assert_eq!(stripped.removed, ["gps", "xmp"]);
-    let after = read_exif(&stripped.bytes).unwrap();
-    assert!(!has_any_gps_field(&after));
+    assert_eq!(gps_fields(&stripped.bytes), 0);
     assert!(!contains(&stripped.bytes, &latitude_bytes(false)));
-    assert_eq!(orientation(&after), Some(6));
-    assert_eq!(ascii(&after, Tag::Make).as_deref(), Some("Helpdesk Optics"));
+    assert_eq!(orientation(&stripped.bytes), Some(6));
+    assert_eq!(make(&stripped.bytes).as_deref(), Some(MAKE));
     // The XMP chunk is gone, and VP8X says so.
     assert!(!webp_chunk_ids(&stripped.bytes).contains(b"XMP "));
     assert_eq!(
@@ -538,7 +337,7 @@ fn all_leaves_a_webp_only_its_orientation_and_its_pixels() {
     let stripped = strip(ImageType::Webp, &input, StripMode::All).unwrap();
     assert_eq!(stripped.removed, ["gps", "exif", "xmp"]);
     let after = read_exif(&stripped.bytes).unwrap();
-    assert_eq!(orientation(&after), Some(6));
+    assert_eq!(orientation(&stripped.bytes), Some(6));
     assert_eq!(after.fields().count(), 1);
     assert!(!webp_chunk_ids(&stripped.bytes).contains(b"XMP "));
     assert_eq!(
@@ -572,7 +371,7 @@ fn a_file_without_metadata_comes_back_byte_identical_and_unchanged() {
 
 #[test]
 fn off_keeps_every_byte_of_a_camera_file() {
-    let (input, _) = camera_jpeg(false);
+    let (input, _) = camera_jpeg();
     let stripped = strip(ImageType::Jpeg, &input, StripMode::Off).unwrap();
     assert!(!stripped.changed);
     assert_eq!(stripped.bytes, input);
@@ -620,30 +419,9 @@ fn strip_modes_read_and_print_as_the_flag_spells_them() {
 
 // Hostile files
 
-/// A TIFF structure claiming 4 GB: IFD0 holds Orientation 6 and a GPS
-/// pointer; the GPS IFD's latitude claims u32::MAX rationals at an offset
-/// near 4 GiB, and its count of entries runs past the end.
-fn exif_claiming_four_gigabytes() -> Vec<u8> {
-    let mut b = b"MM\0*".to_vec();
-    b.extend(8u32.to_be_bytes());
-    b.extend(2u16.to_be_bytes());
-    b.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
-    b.extend([0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
-    b.extend(0u32.to_be_bytes());
-    // GPS IFD at 38.
-    b.extend(0xFFFFu16.to_be_bytes());
-    b.extend([0, 2, 0, 5]);
-    b.extend(u32::MAX.to_be_bytes());
-    b.extend(0xFFFF_FFF0u32.to_be_bytes());
-    b.extend(latitude_bytes(false));
-    b
-}
-
 #[test]
 fn a_truncated_jpeg_whose_exif_claims_four_gigabytes_is_a_clear_error() {
-    let mut input = vec![0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF];
-    input.extend_from_slice(b"Exif\0\0");
-    input.extend_from_slice(&exif_claiming_four_gigabytes());
+    let input = truncated_jpeg_claiming_four_gigabytes();
     for mode in [StripMode::Location, StripMode::All] {
         let err = strip(ImageType::Jpeg, &input, mode).unwrap_err();
         assert_eq!(err, StripError::Jpeg(Malformed::Truncated));
@@ -665,10 +443,7 @@ fn a_whole_jpeg_whose_exif_claims_four_gigabytes_loses_its_gps_within_the_file()
     assert_eq!(stripped.removed, ["gps"]);
     assert_eq!(stripped.bytes.len(), input.len());
     assert!(!contains(&stripped.bytes, &latitude_bytes(false)));
-    assert_eq!(
-        read_exif(&stripped.bytes).as_ref().and_then(orientation),
-        Some(6)
-    );
+    assert_eq!(orientation(&stripped.bytes), Some(6));
     assert_strips_to_nothing_more(ImageType::Jpeg, &stripped, StripMode::Location);
     assert_eq!(
         decoded(&stripped.bytes, ImageFormat::Jpeg),
@@ -776,11 +551,11 @@ fn writes_the_fuzz_seeds() {
     std::fs::create_dir_all(&dir).unwrap();
     let img = picture(6, 4);
     let seeds = [
-        ("camera.jpg", camera_jpeg(false).0),
-        ("camera-le.jpg", camera_jpeg(true).0),
+        ("camera.jpg", camera_jpeg().0),
+        ("camera-le.jpg", camera_jpeg_in(true).0),
         (
             "multi-picture.jpg",
-            multi_picture_jpeg(camera_jpeg(true).0).0,
+            multi_picture_jpeg(camera_jpeg_in(true).0).0,
         ),
         ("camera.png", camera_png().0),
         ("camera.webp", camera_webp().0),

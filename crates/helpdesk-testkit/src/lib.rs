@@ -11,6 +11,8 @@
 //!   of its own;
 //! - [`party`]: the app and helpdesk a suite calls with;
 //! - [`images`]: bytes that sniff as images;
+//! - [`photos`]: real images with a camera's metadata (GPS, orientation,
+//!   make), and readers of what an image still holds;
 //! - [`clamd`]: a real clamd with signatures of the test's own.
 //!
 //! A suite imports the module it drives the server through:
@@ -23,6 +25,7 @@ pub mod fault_proxy;
 pub mod images;
 pub mod in_process;
 pub mod party;
+pub mod photos;
 pub mod receiver;
 
 pub use backend::*;
