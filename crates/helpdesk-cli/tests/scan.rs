@@ -213,7 +213,10 @@ async fn a_rescan_after_a_signature_update_quarantines_stored_images_until_relea
         caller.image(&server.base, &t.ticket, &t.image_msg).await.1,
         154404
     );
-    let other = c.ticket_image(&t.ticket, &t.post_msg, Some(0)).await.unwrap();
+    let other = c
+        .ticket_image(&t.ticket, &t.post_msg, Some(0))
+        .await
+        .unwrap();
     assert_eq!(other.bytes().await.unwrap(), png(67, 2000));
     let listed = admin(dir.path(), &["quarantine", "list"]);
     assert_eq!(

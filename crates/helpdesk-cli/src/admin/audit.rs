@@ -158,9 +158,7 @@ pub(super) async fn record(
     printed: Option<&Value>,
 ) -> helpdesk_store::Result<()> {
     // Applying fixtures that already hold changes nothing: no entry.
-    if change.action == "fixtures.apply"
-        && printed.is_some_and(|p| p["report"]["changed"] == 0)
-    {
+    if change.action == "fixtures.apply" && printed.is_some_and(|p| p["report"]["changed"] == 0) {
         return Ok(());
     }
     let mut detail = match change.flags {
