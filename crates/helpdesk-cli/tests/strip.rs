@@ -324,30 +324,42 @@ async fn a_clean_image_is_stored_byte_for_byte_and_deduplicated_as_before() {
 // Hostile files
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_truncated_jpeg_whose_exif_claims_four_gigabytes_is_stored_as_it_came_in_bounded_memory()
-{
+async fn a_truncated_jpeg_whose_exif_claims_four_gigabytes_is_refused_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path(), &[]).await;
     s.warm_up().await;
     let input = truncated_jpeg_claiming_four_gigabytes();
 
     let what = "a truncated JPEG whose EXIF claims 4 GB";
-    let (back, grown) = s.measured_round_trip(what, &input, "cut.jpg").await;
+    let pid = s.server.child.id();
+    let before = status_kib(pid, "VmHWM:");
+    let started = std::time::Instant::now();
+    let (status, body) = s.upload(input.clone(), "cut.jpg").await;
+    let grown = status_kib(pid, "VmHWM:").saturating_sub(before);
+    println!("{what}: peak RSS +{grown} KiB in {:?}", started.elapsed());
     assert_rss_growth_under_50_mb(grown, what);
 
-    // Its segments cannot be read, so nothing can be stripped: the server
-    // stores it as it came (it never decodes images) and says why in its
-    // log.
-    assert_eq!(back.status, 200);
-    assert!(back.bytes == input, "stored as it came");
-    assert_eq!(back.etag, quoted_sha256(&input));
-    let log = s.log();
+    // Its segments cannot be read, so its EXIF cannot be removed: refused,
+    // saying why, rather than stored with whatever position it holds.
+    assert_eq!(
+        (status, body["code"].as_i64()),
+        (400, Some(234001)),
+        "{body}"
+    );
+    let text = body.to_string();
     assert!(
-        log.contains("metadata not stripped: the image's structure cannot be read")
-            && log.contains(
+        text.contains("cannot be removed")
+            && text.contains(
                 "the JPEG's segments cannot be read: a length runs past the end of the file"
             ),
-        "{log}"
+        "{text}"
+    );
+    assert!(spool_files(dir.path()).is_empty());
+    assert!(
+        s.log()
+            .contains("upload refused: its metadata cannot be removed"),
+        "{}",
+        s.log()
     );
     // And goes on stripping what it can read.
     let (phone, _) = camera_jpeg();
@@ -469,13 +481,10 @@ fn unreadable_camera_files() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// What the server does with such a file today: stores it as it came,
-/// with a warning in its log. A PNG with a wrong CRC and a WebP cut short
-/// still decode (with `image`, and in browsers), and kamadak-exif reads
-/// their GPS from the download. Refusing them, or storing them without
-/// their position, would both pass.
+/// A PNG with a wrong CRC and a WebP cut short still decode (with `image`,
+/// and in browsers), and a reader finds the GPS of any of them: each must
+/// be refused, or stored without its position.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug: screen.rs stores an image whose structure does not parse as it came, GPS and all"]
 async fn a_camera_file_whose_structure_does_not_parse_is_not_stored_with_its_gps() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path(), &[]).await;

@@ -50,6 +50,9 @@ impl From<IngestError> for Failure {
             IngestError::Infected(signature) => ApiError::UploadInfected(signature),
             // Logged where it was found, with what clamd answered.
             IngestError::ScanUnavailable(_) => ApiError::Internal,
+            IngestError::Unstrippable(detail) => ApiError::UploadInvalidParam(format!(
+                "the image's structure cannot be read ({detail}), so its metadata (a position among it) cannot be removed: upload the image again, whole"
+            )),
 
             IngestError::Body(detail) => {
                 ApiError::UploadInvalidParam(format!("the upload broke off: {detail}"))

@@ -39,6 +39,10 @@ pub enum IngestError {
     /// (`--scan-failure closed`).
     #[error("the malware scan is unavailable: {0}")]
     ScanUnavailable(String),
+    /// The image carries metadata, but its structure does not parse, so
+    /// the metadata cannot be removed.
+    #[error("the image's structure cannot be read ({0}), so its metadata cannot be removed")]
+    Unstrippable(String),
 
     /// The client's body broke off.
     #[error("reading the upload: {0}")]

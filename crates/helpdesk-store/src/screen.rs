@@ -8,7 +8,8 @@
 //! 3. metadata stripping (`serve --strip-metadata`), which rewrites the
 //!    spooled file when it removes something: the stored SHA-256, the
 //!    ETag and deduplication are then those of the stripped bytes. A file
-//!    whose structure does not parse is stored as it came, with a warning.
+//!    whose structure does not parse is refused when it carries metadata
+//!    (EXIF, XMP, GPS), and otherwise stored as it came, with a warning.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -200,8 +201,27 @@ impl Spooled {
     }
 }
 
+/// Bytes that begin metadata a stripper would remove: EXIF (JPEG, WebP),
+/// PNG's eXIf chunk, XMP, and GPS fields named in text.
+const METADATA_MARKERS: [&[u8]; 5] = [
+    b"Exif\0\0",
+    b"eXIf",
+    b"<x:xmpmeta",
+    b"http://ns.adobe.com/xap/1.0/",
+    b"GPS",
+];
+
+fn carries_metadata(bytes: &[u8]) -> bool {
+    METADATA_MARKERS
+        .iter()
+        .any(|m| bytes.windows(m.len()).any(|w| w == *m))
+}
+
 /// Strips the spooled file in place; its new SHA-256 and size, or `None`
-/// when nothing was removed (the file is untouched).
+/// when nothing was removed (the file is untouched). A file whose structure
+/// does not parse is refused when it carries metadata (a viewer may still
+/// show it, and a reader find its position), and otherwise stored as it
+/// came: the server never decodes images.
 async fn strip_spooled(
     spool: &Spool,
     image_type: ImageType,
@@ -210,27 +230,39 @@ async fn strip_spooled(
     let path = spool.0.clone();
     let io = |e: std::io::Error| IngestError::Store(e.into());
     tokio::task::spawn_blocking(move || {
-        let input = std::fs::read(&path).map_err(io)?;
-        let Stripped { bytes, changed, .. } = match helpdesk_media::strip(image_type, &input, mode)
-        {
-            Ok(stripped) => stripped,
-            // The server never decodes images: a file whose signature is an
-            // image's but whose segments do not parse is stored as it came
-            // (no viewer shows such a file, and the scan has seen it).
-            Err(e) => {
-                tracing::warn!(error = %e, "metadata not stripped: the image's structure cannot be read");
-                return Ok(None);
-            }
-        };
+        let input = bytes::Bytes::from(std::fs::read(&path).map_err(io)?);
+        let Stripped { bytes, changed, .. } =
+            match helpdesk_media::strip_bytes(image_type, input.clone(), mode) {
+                Ok(stripped) => stripped,
+                Err(e) if carries_metadata(&input) => {
+                    tracing::info!(error = %e, "upload refused: its metadata cannot be removed");
+                    return Err(IngestError::Unstrippable(e.to_string()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metadata not stripped: the image's structure cannot be read, and it carries none");
+                    return Ok(None);
+                }
+            };
         if !changed {
             return Ok(None);
         }
         std::fs::write(&path, &bytes).map_err(io)?;
-        Ok(Some((
-            hex::encode(Sha256::digest(&bytes)),
-            bytes.len() as u64,
-        )))
+        Ok(Some((hex::encode(Sha256::digest(&bytes)), bytes.len() as u64)))
     })
     .await
     .map_err(|e| IngestError::Store(std::io::Error::other(e.to_string()).into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_markers_are_found_and_bare_signatures_carry_none() {
+        assert!(carries_metadata(b"\xff\xd8\xff\xe1\0\x10Exif\0\0MM"));
+        assert!(carries_metadata(b"...<x:xmpmeta xmlns:x=..."));
+        assert!(!carries_metadata(
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR0123456789"
+        ));
+    }
 }
