@@ -1,0 +1,8 @@
+//! Metadata stripping of PNG: every mode, whatever the bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+include!("strip_common.rs");
+
+fuzz_target!(|data: &[u8]| check(ImageType::Png, data));
