@@ -3,7 +3,8 @@
 # $work (removed on exit), $bin and $data.
 set -euo pipefail
 cargo build --release --locked -q
-bin=$PWD/target/release/helpdesk
+# Where the build went: CARGO_TARGET_DIR if set.
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/helpdesk
 work=$(mktemp -d)
 # on_exit CMD: run CMD when the script ends, however it ends.
 exit_hooks=()
