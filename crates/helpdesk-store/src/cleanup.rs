@@ -21,6 +21,18 @@ pub async fn delete_images(
     index: Option<u32>,
 ) -> Result<Vec<DeletedImage>> {
     let mut deleted = images.delete_message_images(ticket_id, msg, index).await?;
+    remove_objects_of(images, blobs, &mut deleted).await;
+    Ok(deleted)
+}
+
+/// Removes the objects of `deleted` images that no live row uses any more,
+/// and marks each image whose object went (`blob_removed`). An object that
+/// storage fails to remove stays for `sweep`.
+pub async fn remove_objects_of(
+    images: &dyn ImageRepo,
+    blobs: &dyn BlobStore,
+    deleted: &mut [DeletedImage],
+) {
     let shas: BTreeSet<String> = deleted.iter().map(|d| d.sha256.clone()).collect();
     let mut removed = BTreeSet::new();
     for sha256 in shas {
@@ -28,10 +40,9 @@ pub async fn delete_images(
             removed.insert(sha256);
         }
     }
-    for d in &mut deleted {
+    for d in deleted {
         d.blob_removed = removed.contains(&d.sha256);
     }
-    Ok(deleted)
 }
 
 /// Removes the object and the row of `sha256` if no live row refers to it;

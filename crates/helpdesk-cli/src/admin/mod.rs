@@ -501,19 +501,7 @@ async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand
                 .await
                 .map_err(explain)?;
             if !dry_run && !erasure.images.is_empty() {
-                let shas: std::collections::BTreeSet<String> =
-                    erasure.images.iter().map(|d| d.sha256.clone()).collect();
-                let mut removed = std::collections::BTreeSet::new();
-                for sha256 in shas {
-                    if let Ok(true) =
-                        cleanup::remove_if_unreferenced(meta, stores.blobs.as_ref(), &sha256).await
-                    {
-                        removed.insert(sha256);
-                    }
-                }
-                for d in &mut erasure.images {
-                    d.blob_removed = removed.contains(&d.sha256);
-                }
+                cleanup::remove_objects_of(meta, stores.blobs.as_ref(), &mut erasure.images).await;
                 announce(stores).await;
             }
             print(
