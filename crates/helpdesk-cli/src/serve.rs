@@ -126,6 +126,17 @@ pub struct ServeArgs {
     /// How often the retention sweep runs (one replica at a time).
     #[arg(long, env = "HELPDESK_RETENTION_SWEEP_EVERY", default_value = "1h", value_parser = crate::settings::parse_duration)]
     retention_sweep_every: Duration,
+    /// Send large cached images (256 KiB and up, in a local data dir) from
+    /// their file with sendfile(2) rather than copying them from memory,
+    /// as nginx's `sendfile on`; `off` for filesystems where that misbehaves.
+    #[arg(long, env = "HELPDESK_SENDFILE", value_enum, default_value_t = OnOff::On)]
+    sendfile: OnOff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -339,6 +350,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             token_lifetime: args.token_lifetime,
             scan,
             strip: args.strip_metadata,
+            sendfile: args.sendfile == OnOff::On,
             retention: helpdesk_server::RetentionConfig {
                 retain: args.retain,
                 sweep_every: args.retention_sweep_every,

@@ -1,6 +1,7 @@
-//! Large kept images through the front's fast path: what arrives is
-//! exactly the image, every time, to a client that reads slowly, and on a
-//! keep-alive connection whose answers in between are something else.
+//! Large kept images are sent from their file (crates/helpdesk-server/src/
+//! sendfile.rs): what arrives is still exactly the image, every time, to a
+//! client that reads slowly, and on a keep-alive connection whose next
+//! answers are something else.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -58,7 +59,7 @@ fn response(conn: &mut TcpStream, pending: &mut Vec<u8>, slow: bool) -> (u16, Ve
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_large_kept_image_arrives_whole_to_fast_slow_and_pipelined_clients() {
+async fn a_large_image_sent_from_its_file_arrives_whole_to_fast_slow_and_pipelined_clients() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path(), &[]);
     let base = server.base.clone();
@@ -71,7 +72,7 @@ async fn a_large_kept_image_arrives_whole_to_fast_slow_and_pipelined_clients() {
     let small_msg = post_image(&c, &ticket, &small, "small.png").await;
     let caller = Caller::of(&party, &base).await;
     // The first download decides and keeps it; the next ones are the fast
-    // path's.
+    // path's, from the file.
     for _ in 0..3 {
         let (status, _, _, body) = caller.image(&base, &ticket, &large_msg).await;
         assert_eq!(status, 200);
@@ -123,5 +124,113 @@ async fn a_large_kept_image_arrives_whole_to_fast_slow_and_pipelined_clients() {
     })
     .await
     .unwrap();
+    server.terminate();
+}
+
+/// The one file of `len` bytes under `dir`'s blob store (embedded storage
+/// keeps each image in a file named by its hash).
+fn blob_file(dir: &std::path::Path, len: usize) -> std::path::PathBuf {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.join("blobs")];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if std::fs::metadata(&path).unwrap().len() == len as u64 {
+                found.push(path);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "one blob of {len} bytes in {}", dir.display());
+    found.pop().unwrap()
+}
+
+/// Rewrites `path` in place (same inode, so an open descriptor sees it).
+fn overwrite(path: &std::path::Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_kept_image_is_sent_from_its_file_while_that_is_whole_and_from_memory_otherwise() {
+    // Local files on every pass: sendfile needs them.
+    let dir = tempfile::tempdir().unwrap();
+    let storage = helpdesk_testkit::storage_on(&helpdesk_testkit::Backend::Embedded, dir.path());
+    let server = serve(&storage, &[]);
+    let copying = serve(&storage, &["--sendfile", "off"]);
+    let party = provision(&storage);
+    let c = party.client(&server.base);
+    let ticket = open_ticket(&c).await;
+    let large = noise(11, 1024 * 1024);
+    let msg = post_image(&c, &ticket, &large, "large.png").await;
+    let file = blob_file(dir.path(), large.len());
+    let download = |base: String| {
+        let (ticket, msg) = (ticket.clone(), msg.clone());
+        let party = &party;
+        async move {
+            let caller = Caller::of(party, &base).await;
+            let (status, _, _, body) = caller.image(&base, &ticket, &msg).await;
+            assert_eq!(status, 200);
+            body
+        }
+    };
+    // Both keep it (the first download decides, the second is the fast
+    // path's).
+    for base in [&server.base, &copying.base] {
+        for _ in 0..2 {
+            assert!(download(base.clone()).await == large);
+        }
+    }
+
+    // The blob's file is trusted to hold its hash's bytes: changed in place
+    // (which only a disk fault or an operator could do), what the kernel
+    // sends is the file, and that shows sendfile is what sends it; with
+    // `--sendfile off` the kept copy in memory is what goes out.
+    let changed: Vec<u8> = large.iter().map(|b| b ^ 0x5a).collect();
+    overwrite(&file, &changed);
+    assert!(
+        download(server.base.clone()).await == changed,
+        "a 1 MiB kept image was not sent from its file"
+    );
+    assert!(
+        download(copying.base.clone()).await == large,
+        "--sendfile off sent the file"
+    );
+
+    // A file that is not the image's size (here, cut short) is not used:
+    // the kept bytes are the answer, whole.
+    overwrite(&file, &large[..large.len() / 2]);
+    assert!(download(server.base.clone()).await == large, "a short file cut the answer");
+    // Nor one that is gone.
+    std::fs::remove_file(&file).unwrap();
+    assert!(download(server.base.clone()).await == large, "a missing file broke the answer");
+    std::fs::write(&file, &large).unwrap();
+
+    // Clients that hang up halfway through a file's bytes leave the server
+    // answering the next.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let caller = Caller::of(&party, &server.base).await;
+    let req = format!(
+        "GET /open-apis/helpdesk/v1/ticket_images?ticket_id={ticket}&msg_id={msg} HTTP/1.1\r\n\
+         Host: {addr}\r\nAuthorization: Bearer {}\r\nX-Lark-Helpdesk-Authorization: {}\r\n\r\n",
+        caller.token, caller.credential
+    );
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..20 {
+            let mut conn = TcpStream::connect(&addr).unwrap();
+            conn.write_all(req.repeat(3).as_bytes()).unwrap();
+            let mut buf = vec![0u8; 100 * 1024];
+            conn.read_exact(&mut buf).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    assert!(download(server.base.clone()).await == large);
+    copying.terminate();
     server.terminate();
 }

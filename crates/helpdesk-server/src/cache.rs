@@ -21,6 +21,7 @@
 //!   (an admin command's before it returns), and while the database cannot
 //!   be asked, nothing is served from the cache.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +55,9 @@ pub struct Decided {
     pub not_modified_headers: HeaderMap,
     /// The image itself, when it is small enough to keep.
     pub bytes: Option<Bytes>,
+    /// The file that holds those bytes, when it is large enough that
+    /// sending it from there beats copying it (see `sendfile`).
+    pub file: Option<Arc<Path>>,
 }
 
 #[derive(Clone)]
@@ -84,11 +88,15 @@ pub struct DownloadCache {
     entries: Option<Cache<Vec<u8>, Entry, ByBytes>>,
     /// Images up to this size are kept whole.
     max_image: u64,
+    /// Whether a large kept image notes its local file (`sendfile`).
+    from_files: bool,
     generation: AtomicI64,
 }
 
 impl DownloadCache {
-    pub fn new(budget_bytes: u64) -> DownloadCache {
+    /// A cache of `budget_bytes` (0: none); `from_files`: large images are
+    /// sent from their local file where there is one (`sendfile`).
+    pub fn new(budget_bytes: u64, from_files: bool) -> DownloadCache {
         let entries = (budget_bytes > 0).then(|| {
             let items = (budget_bytes / 16_384).clamp(16, 1 << 20) as usize;
             Cache::with_weighter(items, budget_bytes, ByBytes)
@@ -98,6 +106,7 @@ impl DownloadCache {
             // One image may take an eighth of the budget, and no more than
             // the largest upload Feishu allows.
             max_image: (budget_bytes / 8).min(10 * 1024 * 1024),
+            from_files,
             generation: AtomicI64::new(UNKNOWN),
         }
     }
@@ -225,6 +234,9 @@ impl DownloadCache {
                 whole.extend_from_slice(&chunk);
             }
             decided.bytes = Some(Bytes::from(whole));
+            if self.from_files && decided.image.size >= crate::sendfile::FROM_BYTES {
+                decided.file = blobs.local_path(&decided.image.sha256).map(Arc::from);
+            }
         }
         let decided = Arc::new(decided);
         let entry = Entry {

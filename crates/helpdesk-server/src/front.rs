@@ -16,7 +16,9 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -88,6 +90,11 @@ impl http_body::Body for ApiBody {
     }
 }
 
+/// On a response whose kept body is also this file: the connection may
+/// send it from there (`sendfile`).
+#[derive(Clone)]
+pub struct FromFile(pub Arc<Path>);
+
 /// An answer: ready at once (the fast path), or to be awaited.
 pub enum Answer {
     Ready(Option<Response<ApiBody>>),
@@ -153,10 +160,13 @@ impl Api {
             };
             if let Some(kept) = kept {
                 let (res, code) = match kept {
-                    Ok((status, headers, bytes)) => {
-                        let mut res = Response::new(ApiBody::Kept(bytes));
-                        *res.status_mut() = status;
-                        *res.headers_mut() = headers;
+                    Ok(kept) => {
+                        let mut res = Response::new(ApiBody::Kept(kept.bytes));
+                        *res.status_mut() = kept.status;
+                        *res.headers_mut() = kept.headers;
+                        if let Some(file) = kept.file {
+                            res.extensions_mut().insert(FromFile(file));
+                        }
                         (res, 0)
                     }
                     Err(err) => (

@@ -20,6 +20,7 @@ mod query;
 mod response;
 mod retention;
 mod router;
+mod sendfile;
 mod serve;
 mod state;
 mod tokens;

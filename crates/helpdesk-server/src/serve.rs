@@ -32,7 +32,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use crate::front::{Answer, ApiBody};
+use crate::front::{Answer, ApiBody, FromFile};
+use crate::sendfile::{self, Region};
 use crate::Api;
 
 /// The client's address, on every request's extensions.
@@ -79,12 +80,27 @@ struct Conn {
     /// Dropped at once: asked to close, and still silent a tick later (it
     /// sent part of a request's headers, which a graceful close waits for).
     abort: Notify,
+    /// The last answer's body, when it is sent from its file (`sendfile`);
+    /// `has_region` spares the lock when there is none.
+    region: Mutex<Option<Region>>,
+    has_region: AtomicBool,
 }
 
 impl Conn {
     fn close(&self) {
         self.closing.store(true, Ordering::Release);
         self.close.notify_one();
+    }
+
+    /// What the next writes may send from a file (None: nothing).
+    fn set_region(&self, region: Option<Region>) {
+        if region.is_none() && !self.has_region.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut slot) = self.region.lock() {
+            self.has_region.store(region.is_some(), Ordering::Relaxed);
+            *slot = region;
+        }
     }
 }
 
@@ -120,6 +136,16 @@ impl hyper::rt::Write for Watched {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         self.conn.wrote.store(true, Ordering::Relaxed);
+        if self.conn.has_region.load(Ordering::Relaxed) {
+            let this = &*self;
+            if let Ok(region) = this.conn.region.lock() {
+                if let Some(region) = region.as_ref() {
+                    if let Some(done) = sendfile::poll_write(region, this.io.inner(), cx, bufs) {
+                        return done;
+                    }
+                }
+            }
+        }
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
@@ -185,6 +211,8 @@ impl Tracker {
             close: Notify::new(),
             wrote: AtomicBool::new(false),
             abort: Notify::new(),
+            region: Mutex::new(None),
+            has_region: AtomicBool::new(false),
         });
         if let Ok(mut conns) = self.conns.lock() {
             conns.insert(id, conn.clone());
@@ -245,8 +273,19 @@ impl hyper::service::Service<Request<Incoming>> for Counted {
         match self.api.call(req, self.peer) {
             // Its answer is written at once, which the reaper sees
             // (`Conn::wrote`): no clock read here.
-            ready @ Answer::Ready(_) => Either::Left(ready),
+            Answer::Ready(mut res) => {
+                let region = res.as_mut().and_then(|res| {
+                    let file = res.extensions_mut().remove::<FromFile>()?;
+                    match res.body() {
+                        ApiBody::Kept(Some(bytes)) => Region::open(bytes.clone(), &file.0),
+                        _ => None,
+                    }
+                });
+                self.conn.set_region(region);
+                Either::Left(Answer::Ready(res))
+            }
             routed => {
+                self.conn.set_region(None);
                 self.conn
                     .last_active
                     .store(self.tracker.now(), Ordering::Relaxed);

@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub strip: StripMode,
     /// When images are deleted for their age.
     pub retention: RetentionConfig,
+    /// Large kept images in local files are sent with sendfile(2) (see
+    /// `sendfile`).
+    pub sendfile: bool,
 }
 
 /// Where clamd listens and what an upload does while it cannot be reached.
@@ -75,6 +78,7 @@ impl Default for ServerConfig {
             scan: None,
             strip: StripMode::Location,
             retention: RetentionConfig::default(),
+            sendfile: true,
         }
     }
 }
@@ -123,7 +127,7 @@ impl AppState {
     pub async fn new(stores: Stores, config: ServerConfig) -> helpdesk_store::Result<AppState> {
         let keys = stores.meta.signing_keys().await?;
         let generation = stores.meta.generation().await?;
-        let cache = DownloadCache::new(config.cache_bytes);
+        let cache = DownloadCache::new(config.cache_bytes, config.sendfile);
         cache.observe(Some(generation));
         let state = AppState(Arc::new(Inner {
             meta: stores.meta,

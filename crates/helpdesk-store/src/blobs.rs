@@ -186,6 +186,15 @@ fn file_stream(file: std::fs::File, size: u64) -> BlobStream {
 
 #[async_trait]
 impl BlobStore for ObjectBlobs {
+    fn local_path(&self, sha256: &str) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        // Our own hashes only: a name is never a path.
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(root.join(Self::location(sha256).as_ref()))
+    }
+
     async fn put_file(&self, sha256: &str, path: &Path) -> Result<()> {
         let location = Self::location(sha256);
         let len = tokio::fs::metadata(path).await?.len();

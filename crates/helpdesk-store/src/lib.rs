@@ -36,7 +36,7 @@ pub mod secret;
 mod sqlite;
 pub mod tokens;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -158,6 +158,13 @@ pub trait BlobStore: Send + Sync + 'static {
     fn list(&self) -> BoxStream<'static, Result<String>>;
     /// Answers when objects can be stored (for readiness probes).
     async fn check(&self) -> Result<()>;
+    /// The file holding the object, when objects are local files, so that
+    /// a server can hand it to the kernel (`sendfile`) instead of copying
+    /// its bytes. Content-addressed: a file found there holds exactly the
+    /// bytes its name hashes to (or is missing).
+    fn local_path(&self, _sha256: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Milliseconds since the Unix epoch.

@@ -76,6 +76,7 @@ pub fn decided(tokens_not_before: i64, image: StoredImage) -> Result<Decided, Fa
         ok_headers: ok,
         not_modified_headers: not_modified,
         bytes: None,
+        file: None,
     })
 }
 

@@ -1,5 +1,8 @@
 //! `GET /open-apis/helpdesk/v1/ticket_images`: the image bytes of a message.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -57,7 +60,7 @@ pub fn kept(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Option<(StatusCode, HeaderMap, Option<Bytes>)> {
+) -> Option<Kept> {
     // As the SDKs send it, byte for byte: a token that is spelled any other
     // way, or is not visible ASCII, is in no cache, and the whole path
     // answers it as it always did.
@@ -97,14 +100,30 @@ pub fn kept(
         Some((verified, decided))
     })?;
     state.rate_limits.check_app(&verified.1.app_id).ok()?;
-    let answer = answer_kept(method, headers, &decided)?;
+    let (status, headers, bytes) = answer_kept(method, headers, &decided)?;
     crate::metrics::cache(true);
-    Some(answer)
+    let file = bytes.as_ref().and(decided.file.clone());
+    Some(Kept {
+        status,
+        headers,
+        bytes,
+        file,
+    })
 }
 
 thread_local! {
     /// The fast path's cache key, written anew for every request.
     static KEY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A download answered by the fast path.
+pub struct Kept {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// The body, when there is one.
+    pub bytes: Option<Bytes>,
+    /// The file that holds the body, when it is worth sending from there.
+    pub file: Option<Arc<Path>>,
 }
 
 /// The whole path. A download already decided for these exact credentials
