@@ -142,7 +142,12 @@ fn blob_file(dir: &std::path::Path, len: usize) -> std::path::PathBuf {
             }
         }
     }
-    assert_eq!(found.len(), 1, "one blob of {len} bytes in {}", dir.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "one blob of {len} bytes in {}",
+        dir.display()
+    );
     found.pop().unwrap()
 }
 
@@ -205,10 +210,16 @@ async fn a_large_kept_image_is_sent_from_its_file_while_that_is_whole_and_from_m
     // A file that is not the image's size (here, cut short) is not used:
     // the kept bytes are the answer, whole.
     overwrite(&file, &large[..large.len() / 2]);
-    assert!(download(server.base.clone()).await == large, "a short file cut the answer");
+    assert!(
+        download(server.base.clone()).await == large,
+        "a short file cut the answer"
+    );
     // Nor one that is gone.
     std::fs::remove_file(&file).unwrap();
-    assert!(download(server.base.clone()).await == large, "a missing file broke the answer");
+    assert!(
+        download(server.base.clone()).await == large,
+        "a missing file broke the answer"
+    );
     std::fs::write(&file, &large).unwrap();
 
     // Clients that hang up halfway through a file's bytes leave the server

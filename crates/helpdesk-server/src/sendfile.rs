@@ -80,7 +80,9 @@ pub fn poll_write(
     }
     let slice = &bufs[0];
     let offset = region.offset_of(slice)?;
-    match poll_io(stream, cx, || send_file(stream, &region.file, offset, slice.len())) {
+    match poll_io(stream, cx, || {
+        send_file(stream, &region.file, offset, slice.len())
+    }) {
         Poll::Ready(Ok(n)) if n > 0 => Some(Poll::Ready(Ok(n))),
         Poll::Pending => Some(Poll::Pending),
         // The file ended early (it was changed under us) or the call
