@@ -47,6 +47,17 @@ pub struct Serving {
     pub log: std::path::PathBuf,
 }
 
+/// A server still running when its `Serving` goes (a test that panicked
+/// before `terminate`) is killed, so that no test leaves one polling.
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Where a process's data lives: a data dir (on this pass's backend, see
 /// helpdesk-testkit), or storage named outright.
 pub trait Target {
