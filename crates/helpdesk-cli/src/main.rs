@@ -1,6 +1,7 @@
 //! `helpdesk`: the server, its administration, and the demo.
 
 mod admin;
+mod console;
 mod demo;
 mod faq_images;
 mod fixtures;
@@ -69,7 +70,7 @@ impl StorageArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Provision and manage tenants, apps, helpdesks, images and signing
     /// keys; back up, restore and verify. Prints one JSON object.
     Admin {
@@ -138,7 +139,7 @@ fn main() -> ExitCode {
     let json_errors = matches!(&cli.command, Command::Serve(args) if args.json_log());
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Admin { storage, command } => {
                 logging::init_for_tools();
                 admin::run(&storage.config(), command).await

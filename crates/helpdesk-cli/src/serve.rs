@@ -131,6 +131,8 @@ pub struct ServeArgs {
     /// as nginx's `sendfile on`; `off` for filesystems where that misbehaves.
     #[arg(long, env = "HELPDESK_SENDFILE", value_enum, default_value_t = OnOff::On)]
     sendfile: OnOff,
+    #[command(flatten)]
+    console: crate::console::ConsoleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -368,6 +370,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         })?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
+    // Before anything is printed: a refused console stops the start.
+    let console = crate::console::plan(&args.console, args.demo, &base_url).await?;
     if let Some(fixtures) = &fixtures {
         crate::fixtures::apply(&stores, storage, fixtures).await?;
     }
@@ -400,6 +404,35 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             "demo",
             serde_json::to_value(demo)?,
         );
+    }
+    if let Some(planned) = console {
+        let addr = planned.listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let started = helpdesk_console::console(stores.clone(), planned.config.clone());
+        let link_base = planned
+            .config
+            .public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| url.clone());
+        out.line(
+            format!("helpdesk console on {url}"),
+            "console",
+            url.clone().into(),
+        );
+        // stderr, not stdout: the link signs in, and stdout is often kept.
+        eprintln!(
+            "helpdesk console: sign in at {link_base}/login?token={} (the link works once)",
+            started.login_token
+        );
+        tokio::spawn(async move {
+            if let Err(e) =
+                helpdesk_console::serve(planned.listener, started.router, std::future::pending())
+                    .await
+            {
+                tracing::error!(error = %e, "the console stopped");
+            }
+        });
     }
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
     helpdesk_server::serve_with(

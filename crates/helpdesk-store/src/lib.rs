@@ -22,6 +22,7 @@ pub mod cleanup;
 mod config;
 pub mod fixtures;
 mod ingest;
+mod inspect;
 pub mod migrate;
 mod model;
 mod postgres;
@@ -48,12 +49,14 @@ pub use helpdesk_media::StripMode;
 pub use ingest::{
     ingest, spool, sweep_spool, IngestError, IngestLimits, Screened, Spooled, DRAIN_LIMIT,
 };
+pub use inspect::*;
 pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    AuditRepo, BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, KeyRepo,
-    LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo, ScanRepo, TicketRepo, TransferRepo,
+    AuditRepo, BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, InspectRepo,
+    KeyRepo, LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo, ScanRepo, TicketRepo,
+    TransferRepo,
 };
 pub use safety::*;
 pub use screen::{ScanFailure, ScanOutcome, ScanPolicy, Screening};

@@ -18,6 +18,7 @@
 //! | the audit trail | [`AuditRepo`] | `sql/audit.rs` |
 //! | retention, a guest's erasure, one-replica leases | [`RetentionRepo`] | `sql/retention.rs` |
 //! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
+//! | what the inspector console reads across concerns | [`InspectRepo`] | `sql/inspect.rs` |
 
 use std::path::Path;
 
@@ -467,6 +468,23 @@ pub trait TransferRepo: Send + Sync + 'static {
 
 /// Every concern: what a metadata backend implements, and what a process
 /// that does everything (the server, `admin`) holds.
+/// What the inspector console reads across concerns: every tenant's
+/// counts, a ticket by its id alone, a ticket's images in the order
+/// `ticket_images`' `index` counts them, and what any id names. The console
+/// filters by tenant itself (each answer says whose it is).
+#[async_trait]
+pub trait InspectRepo: Send + Sync + 'static {
+    /// Every tenant with what it holds, oldest first.
+    async fn tenant_counts(&self) -> Result<Vec<TenantCounts>>;
+    /// A ticket and its tenant's key, whatever its helpdesk.
+    async fn ticket_anywhere(&self, ticket_id: &str) -> Result<Option<(String, Ticket)>>;
+    /// The images of a ticket's messages, in message order then by index;
+    /// deleted and quarantined ones included, marked.
+    async fn ticket_images(&self, ticket_id: &str) -> Result<Vec<TicketImage>>;
+    /// What a ticket, message, image key, FAQ or event id names.
+    async fn locate(&self, any_id: &str) -> Result<Option<Located>>;
+}
+
 pub trait MetadataStore:
     KeyRepo
     + DirectoryRepo
@@ -481,6 +499,7 @@ pub trait MetadataStore:
     + AuditRepo
     + RetentionRepo
     + TransferRepo
+    + InspectRepo
 {
 }
 
@@ -498,5 +517,6 @@ impl<T> MetadataStore for T where
         + AuditRepo
         + RetentionRepo
         + TransferRepo
+        + InspectRepo
 {
 }

@@ -58,6 +58,8 @@ mod faqs;
 mod fields;
 #[path = "../sql/images.rs"]
 mod images;
+#[path = "../sql/inspect.rs"]
+mod inspect;
 #[path = "../sql/keys.rs"]
 mod keys;
 #[path = "../sql/limits.rs"]

@@ -1,0 +1,253 @@
+//! The inspector console (`serve --console-listen`), over real HTTP: who
+//! gets in, what a foreign site or a rebinding name gets, and that a
+//! ticket's page shows its images in the order `ticket_images` counts
+//! them, with the same bytes.
+
+use std::process::Command;
+
+use helpdesk_testkit::binary::*;
+use helpdesk_testkit::images::png;
+use reqwest::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::redirect::Policy;
+
+const OPERATOR: &str = "operator-token-0123456789abcdef";
+
+/// A server with its console on a free loopback port; the console's URL
+/// and its start-up link.
+fn console(dir: &std::path::Path, extra: &[&str]) -> (Serving, String, String) {
+    let tokens = dir.join("console-tokens");
+    std::fs::write(&tokens, format!("# operators\n\n{OPERATOR}\n")).unwrap();
+    let mut args = vec![
+        "--console-listen",
+        "127.0.0.1:0",
+        "--console-token-file",
+        tokens.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let server = serve(dir, &args);
+    let line = server.stdout_line("the console's address", |l| {
+        l.starts_with("helpdesk console on ")
+    });
+    let url = line["helpdesk console on ".len()..].to_string();
+    let mut link = None;
+    for _ in 0..200 {
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        link = log.lines().find_map(|l| {
+            let at = l.find("http://")?;
+            l.contains("/login?token=")
+                .then(|| l[at..].split_whitespace().next().unwrap().to_string())
+        });
+        if link.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    (server, url, link.expect("a /login?token= line on stderr"))
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in with `link` and returns the session's Cookie header.
+async fn sign_in(link: &str) -> String {
+    let res = http().get(link).send().await.unwrap();
+    assert_eq!(res.status(), 303, "a sign-in redirects");
+    assert_eq!(res.headers()[LOCATION], "/", "without the token");
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_lets_in_a_session_only_from_its_own_names_and_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, link) = console(dir.path(), &[]);
+    assert_ne!(url, server.base, "its own listener, never the API's");
+
+    // No session: the sign-in page.
+    let res = http().get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("Sign in"));
+
+    // The start-up link works once.
+    let session = sign_in(&link).await;
+    let again = http().get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 401, "the start-up link is spent");
+    // An operator's token, as often as wanted.
+    let op = format!("{url}/login?token={OPERATOR}");
+    sign_in(&op).await;
+    sign_in(&op).await;
+
+    let page = http()
+        .get(format!("{url}/"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert!(page.text().await.unwrap().contains("<h1>Tenants</h1>"));
+
+    // A name DNS rebinding would send: 421, session or not.
+    let rebound = http()
+        .get(format!("{url}/"))
+        .header(COOKIE, &session)
+        .header(HOST, "attacker.example:8081")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
+
+    // Another site's page asking the stream or changing anything: 403.
+    for (method, path) in [("GET", "/live"), ("POST", "/")] {
+        let res = http()
+            .request(method.parse().unwrap(), format!("{url}{path}"))
+            .header(COOKIE, &session)
+            .header(ORIGIN, "http://attacker.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{method} {path} from a foreign origin");
+    }
+    // A forged or stale cookie is no session.
+    let forged = http()
+        .get(format!("{url}/"))
+        .header(COOKIE, "helpdesk_console=00ff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tickets_page_shows_its_images_in_index_order_with_the_bytes_ticket_images_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, link) = console(dir.path(), &[]);
+    let party = provision(dir.path());
+    let c = party.client(&server.base);
+    let images: Vec<Vec<u8>> = (0..3).map(|i| png(40 + i, 3000 + i as usize)).collect();
+    let t = ticket_with_images(&c, &images).await;
+    let session = sign_in(&link).await;
+    let get = |path: String| {
+        let session = session.clone();
+        async move {
+            http()
+                .get(path)
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let front = get(format!("{url}/")).await.text().await.unwrap();
+    assert!(front.contains(&format!("/tenants/{}", party.tenant_key)));
+    let tenant = get(format!("{url}/tenants/{}", party.tenant_key))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(tenant.contains(&format!("/tickets/{}", t.ticket)));
+    assert!(tenant.contains(&party.app_id));
+    assert!(
+        !tenant.contains(&party.app_secret),
+        "secrets are never shown"
+    );
+
+    let page = get(format!("{url}/tickets/{}", t.ticket)).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // The image message's picture, then the post's two, by index.
+    let srcs: Vec<&str> = html
+        .match_indices("<img src=\"")
+        .map(|(at, m)| html[at + m.len()..].split('"').next().unwrap())
+        .collect();
+    let want = [
+        format!("/tickets/{}/messages/{}/images/0", t.ticket, t.image_msg),
+        format!("/tickets/{}/messages/{}/images/0", t.ticket, t.post_msg),
+        format!("/tickets/{}/messages/{}/images/1", t.ticket, t.post_msg),
+    ];
+    assert_eq!(srcs, want);
+    let caller = Caller::of(&party, &server.base).await;
+    for (i, src) in want.iter().enumerate() {
+        let shown = get(format!("{url}{src}")).await.bytes().await.unwrap();
+        assert!(shown == images[i], "image {i} came back changed");
+    }
+    // index 1 of the post, as the API serves it.
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/open-apis/helpdesk/v1/ticket_images",
+            server.base
+        ))
+        .query(&[
+            ("ticket_id", t.ticket.as_str()),
+            ("msg_id", &t.post_msg),
+            ("index", "1"),
+        ])
+        .bearer_auth(&caller.token)
+        .header("X-Lark-Helpdesk-Authorization", &caller.credential)
+        .send()
+        .await
+        .unwrap();
+    let api = res.bytes().await.unwrap();
+    let console_copy = get(format!("{url}{}", want[2]))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(api == console_copy);
+
+    // /go finds the ticket by any of its ids.
+    for id in [&t.ticket, &t.post_msg, &t.keys[1]] {
+        let res = get(format!("{url}/go?id={id}")).await;
+        assert_eq!(res.status(), 303, "/go?id={id}");
+        assert_eq!(
+            res.headers()[LOCATION],
+            format!("/tickets/{}", t.ticket).as_str()
+        );
+    }
+    // Missing things are 404: a ticket, an image index, an id.
+    for path in [
+        "/tickets/7000000000000000000".to_string(),
+        format!("/tickets/{}/messages/{}/images/5", t.ticket, t.post_msg),
+        "/go?id=nothing-like-it".to_string(),
+    ] {
+        assert_eq!(get(format!("{url}{path}")).await.status(), 404, "{path}");
+    }
+    server.terminate();
+}
+
+#[test]
+fn a_console_other_machines_could_reach_needs_a_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(helpdesk_testkit::binary::bin())
+        .arg("serve")
+        .args(helpdesk_testkit::backend::config_args(
+            &helpdesk_testkit::storage(dir.path()),
+        ))
+        .args(["--listen", "127.0.0.1:0", "--console-listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last = err.lines().last().unwrap_or("");
+    assert!(
+        last.contains("--console-token-file"),
+        "one line saying what to do: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing started: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1,0 +1,111 @@
+//! The inspector console: what the server holds, in a browser, on a
+//! listener of its own (never the API's port).
+//!
+//! It is off unless `serve --console-listen ADDR` (or `--console`, or
+//! `--demo`) turns it on. Every request passes `guard` (Host, Origin, a
+//! session, strict security headers) and every page filters by the
+//! session's [`auth::Scope`] on the server: an item of another tenant
+//! answers 404 exactly as a missing one does. Images are addressed by
+//! ticket, message and index, never by their hash, so no session learns
+//! what another tenant stored.
+//!
+//! Pages are askama templates rendered on the server; the few scripts
+//! (the lightbox) and the style sheet are our own, embedded in the binary.
+
+pub mod auth;
+mod guard;
+mod pages;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use helpdesk_store::Stores;
+
+pub use guard::host_allowed;
+
+/// How the console is reached and who may sign in.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleConfig {
+    /// `--console-public-url`: the URL people open when it is not on
+    /// loopback (behind a proxy or on another name).
+    pub public_url: Option<url::Url>,
+    /// `--console-token-file`'s tokens: operators', each usable again.
+    pub operator_tokens: Vec<String>,
+    /// The API's base URL, for the `ticket_images` curl each image offers.
+    pub api_base: String,
+}
+
+/// The console's state, shared by its handlers.
+pub struct Console {
+    stores: Stores,
+    auth: auth::Auth,
+    /// The public URL's host (with its port, when it has one), for `guard`.
+    public_host: Option<String>,
+    /// The public URL's origin (`https://host[:port]`), for `guard`.
+    public_origin: Option<String>,
+    api_base: String,
+}
+
+/// A console ready to serve, and the one-time token of its start-up link.
+pub struct Started {
+    pub router: Router,
+    /// Signs in once at `/login?token=...`.
+    pub login_token: String,
+}
+
+/// The console's routes over `stores`.
+pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
+    let (auth, login_token) = auth::Auth::new(&config.operator_tokens);
+    let public_host = config.public_url.as_ref().and_then(|u| {
+        let host = u.host_str()?;
+        Some(match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        })
+    });
+    let public_origin = config
+        .public_url
+        .as_ref()
+        .map(|u| u.origin().ascii_serialization());
+    let console = Arc::new(Console {
+        stores,
+        auth,
+        public_host,
+        public_origin,
+        api_base: config.api_base,
+    });
+    let router = Router::new()
+        .route("/", get(pages::index))
+        .route("/login", get(pages::login))
+        .route("/go", get(pages::go))
+        .route("/tenants/{key}", get(pages::tenant))
+        .route("/tickets/{id}", get(pages::ticket))
+        .route(
+            "/tickets/{id}/messages/{msg_id}/images/{index}",
+            get(pages::ticket_image),
+        )
+        .route("/assets/{file}", get(pages::asset))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            guard::guard,
+        ))
+        .with_state(console);
+    Started {
+        router,
+        login_token,
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

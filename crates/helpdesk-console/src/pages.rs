@@ -1,0 +1,394 @@
+//! The console's pages. Every handler reads through the session's scope:
+//! a foreign tenant's item is `not_found`, the same page a missing one gets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use helpdesk_store::{
+    App, Helpdesk, Located, Message, MessageFilter, StoreError, Ticket, TicketImage, TicketQuery,
+};
+use serde::Deserialize;
+
+use crate::auth::{Principal, COOKIE};
+use crate::Console;
+
+/// What a page answers when something failed: one line, logged once here.
+type Page = Result<Response, Response>;
+
+fn failed(e: StoreError) -> Response {
+    tracing::error!(error = %e, "console: storage failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "storage failed; the server's log says why",
+    )
+        .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct SignIn {
+    error: Option<&'static str>,
+}
+
+/// The sign-in page, with `status`.
+pub fn sign_in_page(status: StatusCode, error: Option<&'static str>) -> Response {
+    (status, SignIn { error }).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "not_found.html")]
+struct NotFound;
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, NotFound).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    token: Option<String>,
+}
+
+/// `/login?token=T`: opens a session and goes to `/` without the token.
+pub async fn login(State(console): State<Arc<Console>>, Query(q): Query<LoginQuery>) -> Response {
+    let Some(token) = q.token.filter(|t| !t.is_empty()) else {
+        return sign_in_page(StatusCode::OK, None);
+    };
+    match console.auth.sign_in(token.trim()) {
+        Some(session) => {
+            let mut res = Redirect::to("/").into_response();
+            let cookie = format!("{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        None => sign_in_page(
+            StatusCode::UNAUTHORIZED,
+            Some("That token is not valid (a start-up link works once): ask for a new one."),
+        ),
+    }
+}
+
+/// UTC, as `2026-12-02 03:04:05`, from Unix seconds.
+pub fn utc(secs: &i64) -> String {
+    let secs = *secs;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Bytes as people read them.
+pub fn size(bytes: &u64) -> String {
+    let b = *bytes as f64;
+    match *bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", b / 1024.0),
+        _ => format!("{:.1} MiB", b / 1_048_576.0),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct Index {
+    tenants: Vec<helpdesk_store::TenantCounts>,
+}
+
+pub async fn index(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+) -> Page {
+    let mut tenants = console.stores.meta.tenant_counts().await.map_err(failed)?;
+    tenants.retain(|t| who.scope.sees(&t.tenant_key));
+    Ok(Index { tenants }.into_response())
+}
+
+struct HelpdeskView {
+    helpdesk: Helpdesk,
+    agents: Vec<helpdesk_store::Agent>,
+    tickets: Vec<Ticket>,
+    total: u64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tenant.html")]
+struct TenantPage {
+    tenant_key: String,
+    name: String,
+    apps: Vec<App>,
+    helpdesks: Vec<HelpdeskView>,
+}
+
+/// Tickets listed per helpdesk on a tenant's page.
+const TICKETS_SHOWN: u64 = 50;
+
+pub async fn tenant(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Path(key): Path<String>,
+) -> Page {
+    let meta = &console.stores.meta;
+    let tenants = meta.tenant_counts().await.map_err(failed)?;
+    let Some(tenant) = tenants
+        .into_iter()
+        .find(|t| t.tenant_key == key && who.scope.sees(&t.tenant_key))
+    else {
+        return Err(not_found().await);
+    };
+    let apps = meta.apps(Some(&key)).await.map_err(failed)?;
+    let mut helpdesks = Vec::new();
+    for helpdesk in meta.helpdesks(Some(&key)).await.map_err(failed)? {
+        let agents = meta.agents(&helpdesk.helpdesk_id).await.map_err(failed)?;
+        let page = meta
+            .tickets(
+                &key,
+                &helpdesk.helpdesk_id,
+                &TicketQuery {
+                    limit: TICKETS_SHOWN,
+                    ..TicketQuery::default()
+                },
+            )
+            .await
+            .map_err(failed)?;
+        helpdesks.push(HelpdeskView {
+            helpdesk,
+            agents,
+            tickets: page.tickets,
+            total: page.total,
+        });
+    }
+    Ok(TenantPage {
+        tenant_key: tenant.tenant_key,
+        name: tenant.name,
+        apps,
+        helpdesks,
+    }
+    .into_response())
+}
+
+struct MessageView {
+    message: Message,
+    images: Vec<TicketImage>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    tenant_key: String,
+    ticket: Ticket,
+    messages: Vec<MessageView>,
+    image_count: usize,
+    api_base: String,
+}
+
+/// Messages shown on a ticket's page.
+const MESSAGES_SHOWN: u64 = 1000;
+
+/// The ticket `id` when the session may see it.
+async fn visible_ticket(
+    console: &Console,
+    who: &Principal,
+    id: &str,
+) -> Result<(String, Ticket), Response> {
+    match console
+        .stores
+        .meta
+        .ticket_anywhere(id)
+        .await
+        .map_err(failed)?
+    {
+        Some((tenant_key, ticket)) if who.scope.sees(&tenant_key) => Ok((tenant_key, ticket)),
+        _ => Err(not_found().await),
+    }
+}
+
+pub async fn ticket(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Page {
+    let (tenant_key, ticket) = visible_ticket(&console, &who, &id).await?;
+    let meta = &console.stores.meta;
+    let page = meta
+        .messages(
+            &ticket.ticket_id,
+            &MessageFilter {
+                limit: MESSAGES_SHOWN,
+                ..MessageFilter::default()
+            },
+        )
+        .await
+        .map_err(failed)?;
+    let mut by_message: BTreeMap<String, Vec<TicketImage>> = BTreeMap::new();
+    let images = meta
+        .ticket_images(&ticket.ticket_id)
+        .await
+        .map_err(failed)?;
+    let image_count = images.iter().filter(|i| !i.deleted).count();
+    for image in images {
+        by_message
+            .entry(image.message_id.clone())
+            .or_default()
+            .push(image);
+    }
+    let messages = page
+        .messages
+        .into_iter()
+        .map(|message| MessageView {
+            images: by_message.remove(&message.message_id).unwrap_or_default(),
+            message,
+        })
+        .collect();
+    Ok(TicketPage {
+        tenant_key,
+        ticket,
+        messages,
+        image_count,
+        api_base: console.api_base.clone(),
+    }
+    .into_response())
+}
+
+/// An image's original bytes, as `ticket_images` would answer them.
+pub async fn ticket_image(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Path((id, msg_id, index)): Path<(String, String, u32)>,
+) -> Page {
+    let (_, ticket) = visible_ticket(&console, &who, &id).await?;
+    let images = console
+        .stores
+        .meta
+        .ticket_images(&ticket.ticket_id)
+        .await
+        .map_err(failed)?;
+    let Some(image) = images
+        .into_iter()
+        .find(|i| i.message_id == msg_id && i.index == index && !i.deleted)
+    else {
+        return Err(not_found().await);
+    };
+    let stream = match console.stores.blobs.get(&image.sha256).await {
+        Ok(stream) => stream,
+        Err(StoreError::NotFound { .. }) => return Err(not_found().await),
+        Err(e) => return Err(failed(e)),
+    };
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&image.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(image.size));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct GoQuery {
+    id: Option<String>,
+}
+
+/// `/go?id=`: the page of whatever a ticket, message, image key, FAQ or
+/// event id names.
+pub async fn go(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<GoQuery>,
+) -> Page {
+    let id = q.id.unwrap_or_default();
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(not_found().await);
+    }
+    let found = console.stores.meta.locate(id).await.map_err(failed)?;
+    match found {
+        Some(found) if who.scope.sees(found.tenant_key()) => Ok(match found {
+            Located::Ticket { ticket_id, .. } => {
+                Redirect::to(&format!("/tickets/{}", path_part(&ticket_id))).into_response()
+            }
+            // Their pages come with the FAQ and event views.
+            Located::Faq { tenant_key, .. } | Located::Event { tenant_key, .. } => {
+                Redirect::to(&format!("/tenants/{}", path_part(&tenant_key))).into_response()
+            }
+        }),
+        _ => Err(not_found().await),
+    }
+}
+
+/// An id as a path segment: ids are ASCII letters, digits, `_` and `-`;
+/// anything else is escaped.
+fn path_part(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let Some(found) = Assets::get(&file) else {
+        return not_found().await;
+    };
+    let kind = match file.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        found.data.into_owned(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(&0), "1970-01-01 00:00:00");
+        assert_eq!(utc(&1_795_000_000), "2026-11-18 11:06:40");
+        assert_eq!(utc(&951_782_400), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn ids_become_safe_path_parts() {
+        assert_eq!(path_part("7412345678901"), "7412345678901");
+        assert_eq!(path_part("a/../b"), "a%2F%2E%2E%2Fb");
+    }
+}

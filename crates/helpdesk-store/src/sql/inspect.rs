@@ -1,0 +1,160 @@
+//! What the inspector console reads across concerns (`InspectRepo`).
+//! Compiled once per backend: see `sql/mod.rs`.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::Meta;
+use crate::sql::id;
+use crate::*;
+
+#[async_trait]
+impl InspectRepo for Meta {
+    async fn tenant_counts(&self) -> Result<Vec<TenantCounts>> {
+        let rows = sqlx::query(
+            "SELECT t.tenant_key, t.name,
+                    (SELECT count(*) FROM apps a WHERE a.tenant_key = t.tenant_key) AS apps,
+                    (SELECT count(*) FROM helpdesks h WHERE h.tenant_key = t.tenant_key)
+                        AS helpdesks,
+                    (SELECT count(*) FROM tickets k JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id
+                     WHERE h.tenant_key = t.tenant_key) AS tickets,
+                    (SELECT count(*) FROM messages m JOIN tickets k ON k.ticket_id = m.ticket_id
+                     JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id
+                     WHERE h.tenant_key = t.tenant_key) AS messages,
+                    (SELECT count(*) FROM images i
+                     WHERE i.tenant_key = t.tenant_key AND i.deleted_at IS NULL) AS images
+             FROM tenants t ORDER BY t.created_at, t.tenant_key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let count =
+                    |name: &str| -> Result<u64> { Ok(r.try_get::<i64, _>(name)?.max(0) as u64) };
+                Ok(TenantCounts {
+                    tenant_key: r.try_get("tenant_key")?,
+                    name: r.try_get("name")?,
+                    apps: count("apps")?,
+                    helpdesks: count("helpdesks")?,
+                    tickets: count("tickets")?,
+                    messages: count("messages")?,
+                    images: count("images")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ticket_anywhere(&self, ticket_id: &str) -> Result<Option<(String, Ticket)>> {
+        let Some(row) = sqlx::query(
+            "SELECT h.tenant_key, k.helpdesk_id FROM tickets k
+             JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id WHERE k.ticket_id = $1",
+        )
+        .bind(id(ticket_id))
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let tenant_key: String = row.try_get("tenant_key")?;
+        let helpdesk_id: String = row.try_get("helpdesk_id")?;
+        Ok(self
+            .ticket(&helpdesk_id, ticket_id)
+            .await?
+            .map(|t| (tenant_key, t)))
+    }
+
+    async fn ticket_images(&self, ticket_id: &str) -> Result<Vec<TicketImage>> {
+        let rows = sqlx::query(concat!(
+            "SELECT m.message_id, mi.idx, mi.image_key, mi.sha256, mi.size, mi.content_type,
+                    mi.file_name, ",
+            quarantined_or_deleted!("mi"),
+            " FROM messages m JOIN message_images mi ON mi.message_pk = m.id
+             WHERE m.ticket_id = $1 ORDER BY m.created_at, m.seq, mi.idx"
+        ))
+        .bind(id(ticket_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TicketImage {
+                    message_id: r.try_get("message_id")?,
+                    index: r.try_get::<i64, _>("idx")?.max(0) as u32,
+                    image_key: r.try_get("image_key")?,
+                    sha256: r.try_get("sha256")?,
+                    size: r.try_get::<i64, _>("size")?.max(0) as u64,
+                    content_type: r.try_get("content_type")?,
+                    file_name: r.try_get("file_name")?,
+                    deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn locate(&self, any_id: &str) -> Result<Option<Located>> {
+        // Each kind of id has a table of its own; ids never collide across
+        // them (their prefixes and lengths differ), so the first hit is it.
+        let probes: [(&str, fn(String, String) -> Located); 4] = [
+            (
+                "SELECT h.tenant_key, k.ticket_id AS target FROM tickets k
+                 JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id WHERE k.ticket_id = $1",
+                |tenant_key, target| Located::Ticket {
+                    tenant_key,
+                    ticket_id: target,
+                },
+            ),
+            (
+                "SELECT h.tenant_key, m.ticket_id AS target FROM messages m
+                 JOIN tickets k ON k.ticket_id = m.ticket_id
+                 JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id WHERE m.message_id = $1",
+                |tenant_key, target| Located::Ticket {
+                    tenant_key,
+                    ticket_id: target,
+                },
+            ),
+            (
+                "SELECT h.tenant_key, m.ticket_id AS target FROM message_images mi
+                 JOIN messages m ON m.id = mi.message_pk
+                 JOIN tickets k ON k.ticket_id = m.ticket_id
+                 JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id WHERE mi.image_key = $1",
+                |tenant_key, target| Located::Ticket {
+                    tenant_key,
+                    ticket_id: target,
+                },
+            ),
+            (
+                "SELECT h.tenant_key, f.faq_id AS target FROM faqs f
+                 JOIN helpdesks h ON h.helpdesk_id = f.helpdesk_id WHERE f.faq_id = $1",
+                |tenant_key, target| Located::Faq {
+                    tenant_key,
+                    faq_id: target,
+                },
+            ),
+        ];
+        for (sql, found) in probes {
+            if let Some(row) = sqlx::query(sql)
+                .bind(id(any_id))
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                return Ok(Some(found(
+                    row.try_get("tenant_key")?,
+                    row.try_get("target")?,
+                )));
+            }
+        }
+        let event = sqlx::query(
+            "SELECT a.tenant_key, e.event_id FROM events e JOIN apps a ON a.app_id = e.app_id
+             WHERE e.event_id = $1",
+        )
+        .bind(id(any_id))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match event {
+            Some(row) => Some(Located::Event {
+                tenant_key: row.try_get("tenant_key")?,
+                event_id: row.try_get("event_id")?,
+            }),
+            None => None,
+        })
+    }
+}
