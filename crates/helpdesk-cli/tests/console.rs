@@ -251,3 +251,89 @@ fn a_console_other_machines_could_reach_needs_a_token_file() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, _link) = console(dir.path(), &[]);
+    let a = provision(dir.path());
+    let b = provision(dir.path());
+    let images = vec![png(1, 2000), png(2, 2000)];
+    let ta = ticket_with_images(&a.client(&server.base), &images).await;
+    let tb = ticket_with_images(&b.client(&server.base), &images).await;
+
+    let created = admin(
+        dir.path(),
+        &["console-token", "create", "--tenant", &b.tenant_key],
+    );
+    let token = created["token"].as_str().unwrap().to_string();
+    let token_id = created["token_id"].as_str().unwrap().to_string();
+    assert!(token.starts_with("hdc_") && token_id.starts_with("ct_"));
+    assert_eq!(created["tenant_key"], b.tenant_key.as_str());
+    let listed = admin(dir.path(), &["console-token", "list"]);
+    assert!(
+        !listed.to_string().contains(&token),
+        "a token is shown once, never listed"
+    );
+    let trail = admin_lines(dir.path(), &["audit", "list"]);
+    assert!(trail.iter().any(|e| e["action"] == "console-token.create"));
+    assert!(!serde_json::to_string(&trail).unwrap().contains(&token));
+
+    let session = sign_in(&format!("{url}/login?token={token}")).await;
+    let get = |path: String| {
+        let session = session.clone();
+        async move {
+            http()
+                .get(path)
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let front = get(format!("{url}/")).await.text().await.unwrap();
+    assert!(front.contains(&b.tenant_key) && !front.contains(&a.tenant_key));
+    assert_eq!(
+        get(format!("{url}/tickets/{}", tb.ticket)).await.status(),
+        200
+    );
+    // Every page of A's answers as a missing one does.
+    let missing = get(format!("{url}/tickets/7000000000000000000"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for path in [
+        format!("/tenants/{}", a.tenant_key),
+        format!("/tickets/{}", ta.ticket),
+        format!("/tickets/{}/messages/{}/images/0", ta.ticket, ta.image_msg),
+        format!("/tickets/{}/messages/{}/images/1", ta.ticket, ta.post_msg),
+        format!("/go?id={}", ta.ticket),
+        format!("/go?id={}", ta.keys[0]),
+    ] {
+        let res = get(format!("{url}{path}")).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(
+            res.text().await.unwrap(),
+            missing,
+            "{path}: as a missing one"
+        );
+    }
+
+    admin(
+        dir.path(),
+        &["console-token", "revoke", "--token-id", &token_id],
+    );
+    assert_eq!(
+        get(format!("{url}/")).await.status(),
+        401,
+        "revoked: the session ended"
+    );
+    let again = http()
+        .get(format!("{url}/login?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 401);
+    server.terminate();
+}

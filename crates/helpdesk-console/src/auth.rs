@@ -5,7 +5,11 @@
 //! - `--console-token-file` holds operators' tokens, one per line, usable
 //!   again and again.
 //!
-//! Either sees every tenant. A sign-in sets an HttpOnly, SameSite=Strict
+//! - `admin console-token create [--tenant T] [--read-only]` makes tokens
+//!   kept in the database; a tenant's sees that tenant only, and revoking
+//!   one ends its sessions at their next request.
+//!
+//! The first two see every tenant. A sign-in sets an HttpOnly, SameSite=Strict
 //! cookie holding a random session id and redirects without the token, so
 //! the token leaves the address bar and the history. Tokens and session
 //! ids are kept as SHA-256 digests only, and compared in constant time.
@@ -47,6 +51,21 @@ impl Scope {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub scope: Scope,
+    pub read_only: bool,
+    /// The database token that opened the session, checked on every
+    /// request (None: the start-up link or an operator's token).
+    pub token_id: Option<String>,
+}
+
+impl Principal {
+    /// An operator: every tenant, every action.
+    pub fn operator() -> Principal {
+        Principal {
+            scope: Scope::All,
+            read_only: false,
+            token_id: None,
+        }
+    }
 }
 
 type Digest32 = [u8; 32];
@@ -89,18 +108,18 @@ impl Auth {
         (auth, once)
     }
 
-    /// Opens a session for `token`, when it is the unspent start-up token or
-    /// an operator's; the new session id.
-    pub fn sign_in(&self, token: &str) -> Option<String> {
+    /// Whether `token` is the unspent start-up token (spending it) or an
+    /// operator's.
+    pub fn local_token(&self, token: &str) -> bool {
         let presented = digest(token);
-        let valid = self
-            .operators
+        self.operators
             .iter()
             .any(|t| bool::from(t.ct_eq(&presented)))
-            || self.spend_once(&presented);
-        if !valid {
-            return None;
-        }
+            || self.spend_once(&presented)
+    }
+
+    /// Opens a session for `principal`; the new session id.
+    pub fn open(&self, principal: Principal) -> Option<String> {
         let id = random_secret();
         let mut sessions = self.sessions.lock().ok()?;
         let now = Instant::now();
@@ -108,7 +127,7 @@ impl Auth {
         sessions.insert(
             digest(&id),
             Session {
-                principal: Principal { scope: Scope::All },
+                principal,
                 last_used: now,
             },
         );
@@ -157,12 +176,13 @@ mod tests {
     #[test]
     fn the_start_up_token_signs_in_once_and_an_operator_token_always() {
         let (auth, once) = Auth::new(&["op-token".to_string()]);
-        let session = auth.sign_in(&once).expect("the start-up token");
-        assert!(auth.sign_in(&once).is_none(), "spent");
+        assert!(auth.local_token(&once), "the start-up token");
+        assert!(!auth.local_token(&once), "spent");
+        assert!(auth.local_token("op-token"));
+        assert!(auth.local_token("op-token"));
+        assert!(!auth.local_token("nope"));
+        let session = auth.open(Principal::operator()).unwrap();
         assert!(auth.session(&session).is_some());
-        assert!(auth.sign_in("op-token").is_some());
-        assert!(auth.sign_in("op-token").is_some());
-        assert!(auth.sign_in("nope").is_none());
         assert!(auth.session("not-a-session").is_none());
     }
 

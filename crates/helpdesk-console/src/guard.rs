@@ -51,7 +51,11 @@ fn origin_allowed(origin: &str, host: &str, public_origin: Option<&str>) -> bool
 }
 
 pub async fn guard(State(console): State<Arc<Console>>, mut req: Request, next: Next) -> Response {
-    let mut res = match check(&console, &req) {
+    let checked = match check(&console, &req) {
+        Ok(Some(p)) => still_valid(&console, p).await,
+        other => other,
+    };
+    let mut res = match checked {
         Ok(principal) => {
             if let Some(p) = principal {
                 req.extensions_mut().insert::<Principal>(p);
@@ -80,11 +84,27 @@ pub async fn guard(State(console): State<Arc<Console>>, mut req: Request, next: 
     res
 }
 
+/// A session opened by a database token lasts while the token does.
+async fn still_valid(console: &Console, p: Principal) -> Result<Option<Principal>, Refused> {
+    let Some(token_id) = &p.token_id else {
+        return Ok(Some(p));
+    };
+    match console.stores.meta.console_token_live(token_id).await {
+        Ok(true) => Ok(Some(p)),
+        Ok(false) => Err(Refused::NoSession),
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot check a session's token");
+            Err(Refused::Unavailable)
+        }
+    }
+}
+
 /// Why a request stops at the guard.
 enum Refused {
     Host,
     Origin,
     NoSession,
+    Unavailable,
 }
 
 impl IntoResponse for Refused {
@@ -99,6 +119,10 @@ impl IntoResponse for Refused {
                 "a request from another site: open the console itself",
             ),
             Refused::NoSession => crate::pages::sign_in_page(StatusCode::UNAUTHORIZED, None),
+            Refused::Unavailable => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database cannot be reached; try again shortly",
+            ),
         }
     }
 }

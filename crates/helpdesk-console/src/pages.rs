@@ -16,7 +16,7 @@ use helpdesk_store::{
 };
 use serde::Deserialize;
 
-use crate::auth::{Principal, COOKIE};
+use crate::auth::{Principal, Scope, COOKIE};
 use crate::Console;
 
 /// What a page answers when something failed: one line, logged once here.
@@ -61,7 +61,24 @@ pub async fn login(State(console): State<Arc<Console>>, Query(q): Query<LoginQue
     let Some(token) = q.token.filter(|t| !t.is_empty()) else {
         return sign_in_page(StatusCode::OK, None);
     };
-    match console.auth.sign_in(token.trim()) {
+    let token = token.trim();
+    let principal = if console.auth.local_token(token) {
+        Some(Principal::operator())
+    } else {
+        let digest = helpdesk_store::secret::digest(token);
+        match console.stores.meta.live_console_token(&digest).await {
+            Ok(found) => found.map(|t| Principal {
+                scope: match t.tenant_key {
+                    Some(key) => Scope::Tenant(key),
+                    None => Scope::All,
+                },
+                read_only: t.read_only,
+                token_id: Some(t.token_id),
+            }),
+            Err(e) => return failed(e),
+        }
+    };
+    match principal.and_then(|p| console.auth.open(p)) {
         Some(session) => {
             let mut res = Redirect::to("/").into_response();
             let cookie = format!("{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");

@@ -33,6 +33,14 @@ pub fn app_id() -> String {
 pub fn app_secret() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }
+/// `ct_` and 16 hex digits: names a console token in lists and the audit.
+pub fn console_token_id() -> String {
+    format!("ct_{}", hex(8))
+}
+/// `hdc_` and 64 hex digits, shown once at creation.
+pub fn console_token() -> String {
+    format!("hdc_{}", hex(32))
+}
 /// 19 digits.
 pub fn helpdesk_id() -> String {
     numeric_id()

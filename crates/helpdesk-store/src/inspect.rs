@@ -56,3 +56,25 @@ impl Located {
         }
     }
 }
+
+/// A token that signs in to the console (`admin console-token create`);
+/// the token itself is shown once and kept as its SHA-256 only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsoleToken {
+    pub token_id: String,
+    /// The one tenant it sees; `None`: every tenant.
+    pub tenant_key: Option<String>,
+    pub read_only: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// What `ConsoleTokenRepo::create_console_token` stores.
+#[derive(Debug, Clone)]
+pub struct NewConsoleToken<'a> {
+    pub token_id: &'a str,
+    pub token_sha256: &'a str,
+    pub tenant_key: Option<&'a str>,
+    pub read_only: bool,
+}

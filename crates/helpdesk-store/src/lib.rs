@@ -54,9 +54,9 @@ pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    AuditRepo, BlobClaim, DirectoryRepo, EventRepo, FaqRepo, FieldRepo, ImageRepo, InspectRepo,
-    KeyRepo, LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo, ScanRepo, TicketRepo,
-    TransferRepo,
+    AuditRepo, BlobClaim, ConsoleTokenRepo, DirectoryRepo, EventRepo, FaqRepo, FieldRepo,
+    ImageRepo, InspectRepo, KeyRepo, LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo,
+    ScanRepo, TicketRepo, TransferRepo,
 };
 pub use safety::*;
 pub use screen::{ScanFailure, ScanOutcome, ScanPolicy, Screening};
@@ -115,6 +115,7 @@ pub enum Entity {
     Faq,
     Category,
     Quarantine,
+    ConsoleToken,
 }
 
 impl std::fmt::Display for Entity {
@@ -122,6 +123,7 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Entity::Tenant => "tenant",
             Entity::Quarantine => "quarantined blob",
+            Entity::ConsoleToken => "console token",
             Entity::App => "app",
             Entity::Helpdesk => "helpdesk",
             Entity::Message => "message",

@@ -19,6 +19,7 @@
 //! | retention, a guest's erasure, one-replica leases | [`RetentionRepo`] | `sql/retention.rs` |
 //! | export, import, snapshot | [`TransferRepo`] | `sql/transfer.rs` |
 //! | what the inspector console reads across concerns | [`InspectRepo`] | `sql/inspect.rs` |
+//! | the console's sign-in tokens | [`ConsoleTokenRepo`] | `sql/console_tokens.rs` |
 
 use std::path::Path;
 
@@ -485,6 +486,24 @@ pub trait InspectRepo: Send + Sync + 'static {
     async fn locate(&self, any_id: &str) -> Result<Option<Located>>;
 }
 
+/// The console's sign-in tokens (`admin console-token`), kept as SHA-256
+/// digests. Revoking one ends its sessions: the console asks
+/// [`ConsoleTokenRepo::console_token_live`] on every request of a session
+/// it opened.
+#[async_trait]
+pub trait ConsoleTokenRepo: Send + Sync + 'static {
+    /// Stores a new token; `StoreError::NotFound` for an unknown tenant.
+    async fn create_console_token(&self, new: &NewConsoleToken<'_>) -> Result<ConsoleToken>;
+    /// Every token, revoked ones included, oldest first.
+    async fn console_tokens(&self) -> Result<Vec<ConsoleToken>>;
+    /// The unrevoked token with this digest.
+    async fn live_console_token(&self, token_sha256: &str) -> Result<Option<ConsoleToken>>;
+    /// Whether the token is there and not revoked.
+    async fn console_token_live(&self, token_id: &str) -> Result<bool>;
+    /// Revokes a token (again: no change); `StoreError::NotFound` if none.
+    async fn revoke_console_token(&self, token_id: &str) -> Result<ConsoleToken>;
+}
+
 pub trait MetadataStore:
     KeyRepo
     + DirectoryRepo
@@ -500,6 +519,7 @@ pub trait MetadataStore:
     + RetentionRepo
     + TransferRepo
     + InspectRepo
+    + ConsoleTokenRepo
 {
 }
 
@@ -518,5 +538,6 @@ impl<T> MetadataStore for T where
         + RetentionRepo
         + TransferRepo
         + InspectRepo
+        + ConsoleTokenRepo
 {
 }

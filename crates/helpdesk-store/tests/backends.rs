@@ -1521,3 +1521,86 @@ async fn a_lease_has_one_holder_until_it_runs_out_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn console_tokens_are_found_by_digest_until_revoked_on_every_backend() {
+    use helpdesk_store::NewConsoleToken;
+    for (name, meta, _dir) in backends().await {
+        let meta = meta.as_ref();
+        let tenant = meta.create_tenant("T").await.unwrap();
+        let mine = meta
+            .create_console_token(&NewConsoleToken {
+                token_id: "ct_1",
+                token_sha256: &"a".repeat(64),
+                tenant_key: Some(&tenant.tenant_key),
+                read_only: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.tenant_key.as_deref(),
+            Some(tenant.tenant_key.as_str()),
+            "{name}"
+        );
+        assert!(mine.read_only && mine.revoked_at.is_none(), "{name}");
+        meta.create_console_token(&NewConsoleToken {
+            token_id: "ct_2",
+            token_sha256: &"b".repeat(64),
+            tenant_key: None,
+            read_only: false,
+        })
+        .await
+        .unwrap();
+        let unknown = meta
+            .create_console_token(&NewConsoleToken {
+                token_id: "ct_3",
+                token_sha256: &"c".repeat(64),
+                tenant_key: Some("no-such-tenant"),
+                read_only: false,
+            })
+            .await;
+        assert!(
+            matches!(unknown, Err(StoreError::NotFound { .. })),
+            "{name}"
+        );
+
+        let found = meta.live_console_token(&"a".repeat(64)).await.unwrap();
+        assert_eq!(
+            found.map(|t| t.token_id),
+            Some("ct_1".to_string()),
+            "{name}"
+        );
+        assert!(meta
+            .live_console_token(&"d".repeat(64))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(meta.console_token_live("ct_1").await.unwrap(), "{name}");
+
+        let revoked = meta.revoke_console_token("ct_1").await.unwrap();
+        assert!(revoked.revoked_at.is_some(), "{name}");
+        assert!(
+            meta.live_console_token(&"a".repeat(64))
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+        assert!(!meta.console_token_live("ct_1").await.unwrap(), "{name}");
+        assert!(meta.console_token_live("ct_2").await.unwrap(), "{name}");
+        let again = meta.revoke_console_token("ct_1").await.unwrap();
+        assert_eq!(again.revoked_at, revoked.revoked_at, "{name}: once");
+        assert!(matches!(
+            meta.revoke_console_token("ct_9").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let all: Vec<String> = meta
+            .console_tokens()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.token_id)
+            .collect();
+        assert_eq!(all, ["ct_1", "ct_2"], "{name}");
+    }
+}

@@ -90,6 +90,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: GuestCommand,
     },
+    /// Tokens that sign in to the inspector console (`serve --console`).
+    ConsoleToken {
+        #[command(subcommand)]
+        command: ConsoleTokenCommand,
+    },
     /// Images a scan quarantined.
     Quarantine {
         #[command(subcommand)]
@@ -197,6 +202,30 @@ pub enum GuestCommand {
         /// Print what it would remove, and remove nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConsoleTokenCommand {
+    /// Prints {"token": ..., "token_id": ...}: sign in at the console's
+    /// /login?token=TOKEN. The token is shown once and kept as its SHA-256.
+    Create {
+        /// Sees this tenant only (anything of another answers 404); without
+        /// it, every tenant.
+        #[arg(long, value_name = "TENANT_KEY")]
+        tenant: Option<String>,
+        /// May look but not act (no redelivery).
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Prints {"console_tokens": [...]}, revoked ones included (never the
+    /// tokens).
+    List,
+    /// Ends the token and every session it opened, at their next request.
+    Revoke {
+        /// As `console-token list` shows it (ct_...).
+        #[arg(long, value_name = "ID")]
+        token_id: String,
     },
 }
 

@@ -27,7 +27,7 @@ fn change(action: &'static str, tenant: Option<&String>, target: Option<&String>
 
 /// The ids a command's output may hold that an entry keeps (never a
 /// secret, a token or a digest).
-const IDS: [&str; 9] = [
+const IDS: [&str; 10] = [
     "tenant_key",
     "app_id",
     "helpdesk_id",
@@ -37,6 +37,7 @@ const IDS: [&str; 9] = [
     "key_id",
     "event_id",
     "sha256",
+    "token_id",
 ];
 
 /// The change `command` makes, or `None` when it only reads.
@@ -132,6 +133,16 @@ pub(super) fn of(command: &AdminCommand) -> Option<Change> {
             ..change("fixtures.apply", None, None)
         },
         AdminCommand::Reset { tenant, .. } => change("reset", tenant.as_ref(), None),
+        AdminCommand::ConsoleToken { command } => match command {
+            ConsoleTokenCommand::Create { tenant, read_only } => Change {
+                flags: json!({ "read_only": read_only }),
+                ..change("console-token.create", tenant.as_ref(), None)
+            },
+            ConsoleTokenCommand::Revoke { token_id } => {
+                change("console-token.revoke", None, Some(token_id))
+            }
+            ConsoleTokenCommand::List => return None,
+        },
         AdminCommand::Quarantine { command } => match command {
             QuarantineCommand::Release { sha256 } => {
                 change("quarantine.release", None, Some(sha256))

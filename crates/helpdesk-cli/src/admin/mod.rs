@@ -75,6 +75,7 @@ fn explain(e: StoreError) -> anyhow::Error {
                 Entity::Agent => ": list a helpdesk's agents with `helpdesk admin agent list --helpdesk H`",
                 Entity::Image => ": give the image_key POST /open-apis/im/v1/images returned (img_v3_...)",
                 Entity::Quarantine => ": list what is quarantined with `helpdesk admin quarantine list`",
+                Entity::ConsoleToken => ": list them with `helpdesk admin console-token list`",
                 _ => "",
             };
             anyhow::anyhow!("{entity} {id:?} not found{next}")
@@ -508,6 +509,33 @@ async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand
                 json!({"erased": erasure, "dry_run": dry_run, "open_id": open_id, "tenant_key": tenant}),
             );
         }
+        AdminCommand::ConsoleToken { command } => match command {
+            ConsoleTokenCommand::Create { tenant, read_only } => {
+                let token = ids::console_token();
+                let created = meta
+                    .create_console_token(&helpdesk_store::NewConsoleToken {
+                        token_id: &ids::console_token_id(),
+                        token_sha256: &secret::digest(&token),
+                        tenant_key: tenant.as_deref(),
+                        read_only,
+                    })
+                    .await
+                    .map_err(explain)?;
+                let mut out = json!(created);
+                out["token"] = json!(token);
+                print(out);
+            }
+            ConsoleTokenCommand::List => {
+                print(json!({ "console_tokens": meta.console_tokens().await? }));
+            }
+            ConsoleTokenCommand::Revoke { token_id } => {
+                let revoked = meta
+                    .revoke_console_token(&token_id)
+                    .await
+                    .map_err(explain)?;
+                print(json!({ "revoked": revoked }));
+            }
+        },
         AdminCommand::Quarantine { command } => match command {
             QuarantineCommand::List => {
                 print(json!({ "quarantined": meta.quarantined().await? }));

@@ -48,6 +48,8 @@ fn fts_query(tokens: &[String]) -> String {
 }
 #[path = "../sql/audit.rs"]
 mod audit;
+#[path = "../sql/console_tokens.rs"]
+mod console_tokens;
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/events.rs"]
