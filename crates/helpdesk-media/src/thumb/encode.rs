@@ -31,7 +31,9 @@ pub(crate) fn encode(p: Pixels, width: Width) -> Result<Thumb, String> {
             };
             let mut encoder = Encoder::new(&mut out, JPEG_QUALITY);
             encoder.set_sampling_factor(SamplingFactor::F_2_2);
-            encoder.set_optimized_huffman_tables(true);
+            // The standard Huffman tables: jpeg-encoder's optimized ones
+            // decode wrong (green) in zune-jpeg, the image crate's
+            // decoder, for a flat image (a one-symbol table).
             encoder
                 .encode(&rgb, w, h, ColorType::Rgb)
                 .map_err(|e| format!("jpeg: {e}"))?;
