@@ -85,6 +85,7 @@
 //! the first picture's XMP, so such images show as their SDR base picture.
 
 mod strip;
+pub mod thumb;
 mod tiff;
 
 pub use helpdesk_core::ImageType;

@@ -1,0 +1,94 @@
+//! A decompression bomb costs its header: refused fast, without the memory
+//! its claimed size would take. Alone in its test binary, so that the
+//! process's peak RSS is this test's.
+
+use std::time::{Duration, Instant};
+
+use helpdesk_media::thumb::{self, Dimensions, ThumbError, Width};
+use helpdesk_media::ImageType;
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let body = [&kind[..], data].concat();
+    [
+        &(data.len() as u32).to_be_bytes()[..],
+        &body,
+        &crc32(&body).to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// A well-formed PNG claiming 60,000 × 60,000 RGBA (14.4 GB decoded): IHDR,
+/// an IDAT of a few deflated zero bytes, IEND. A few dozen bytes.
+fn png_bomb() -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    // zlib: a stored empty-ish block of zeros (the start of the first row).
+    let idat = [
+        0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01,
+    ];
+    [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &chunk(b"IHDR", &ihdr),
+        &chunk(b"IDAT", &idat),
+        &chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+/// Peak RSS (VmHWM) in KiB after resetting it to the current RSS.
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_60000_square_png_bomb_is_refused_in_milliseconds_without_its_memory() {
+    let bomb = png_bomb();
+    assert!(bomb.len() < 100, "{} bytes", bomb.len());
+    let claimed = Dimensions {
+        width: 60_000,
+        height: 60_000,
+    };
+    assert_eq!(thumb::probe(&bomb), Ok(claimed));
+    // Linux: writing 5 resets the peak to the current RSS.
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = status_kib("VmHWM:");
+    for w in Width::ALL {
+        let started = Instant::now();
+        let refused = thumb::render(&bomb, w);
+        // A header check takes microseconds; 100 ms is the bound,
+        // far from any scheduling noise.
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "w={w}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            refused,
+            Err(ThumbError::TooLarge {
+                kind: ImageType::Png,
+                dimensions: claimed
+            })
+        );
+    }
+    let grown = status_kib("VmHWM:").saturating_sub(before);
+    assert!(grown < 50 * 1024, "peak RSS grew {grown} KiB");
+}
