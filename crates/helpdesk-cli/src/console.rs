@@ -26,6 +26,12 @@ pub struct ConsoleArgs {
     /// proxy): its host is accepted besides loopback names.
     #[arg(long, env = "HELPDESK_CONSOLE_PUBLIC_URL", value_name = "URL")]
     pub console_public_url: Option<url::Url>,
+    /// Thumbnails rendered at a time (default: half the cores).
+    #[arg(long, env = "HELPDESK_THUMB_WORKERS", value_name = "N")]
+    pub thumb_workers: Option<usize>,
+    /// Memory the console's thumbnail cache may hold, in bytes.
+    #[arg(long, env = "HELPDESK_THUMB_CACHE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub thumb_cache_bytes: u64,
 }
 
 /// A console to start: its listener and configuration.
@@ -72,6 +78,12 @@ pub async fn plan(args: &ConsoleArgs, demo: bool, api_base: &str) -> Result<Opti
             public_url: args.console_public_url.clone(),
             operator_tokens,
             api_base: api_base.to_string(),
+            thumbs: helpdesk_console::thumbs::ThumbConfig {
+                workers: args
+                    .thumb_workers
+                    .unwrap_or_else(helpdesk_console::thumbs::default_workers),
+                cache_bytes: args.thumb_cache_bytes,
+            },
         },
     }))
 }

@@ -23,6 +23,7 @@ pub async fn start(addr: SocketAddr) -> Result<SocketAddr> {
         .install_recorder()
         .context("installing the metrics recorder")?;
     helpdesk_server::describe_metrics();
+    helpdesk_console::thumbs::describe_metrics();
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} for metrics: pass a free address with --metrics-listen")
     })?;

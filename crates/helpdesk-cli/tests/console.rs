@@ -169,7 +169,7 @@ async fn a_tickets_page_shows_its_images_in_index_order_with_the_bytes_ticket_im
     let html = page.text().await.unwrap();
     // The image message's picture, then the post's two, by index.
     let srcs: Vec<&str> = html
-        .match_indices("<img src=\"")
+        .match_indices("<a class=\"thumb\" href=\"")
         .map(|(at, m)| html[at + m.len()..].split('"').next().unwrap())
         .collect();
     let want = [
@@ -308,6 +308,10 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
         format!("/tickets/{}", ta.ticket),
         format!("/tickets/{}/messages/{}/images/0", ta.ticket, ta.image_msg),
         format!("/tickets/{}/messages/{}/images/1", ta.ticket, ta.post_msg),
+        format!(
+            "/tickets/{}/messages/{}/images/0/thumb?w=200",
+            ta.ticket, ta.image_msg
+        ),
         format!("/go?id={}", ta.ticket),
         format!("/go?id={}", ta.keys[0]),
     ] {

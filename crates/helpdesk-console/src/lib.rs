@@ -15,6 +15,7 @@
 pub mod auth;
 mod guard;
 mod pages;
+pub mod thumbs;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub struct ConsoleConfig {
     pub operator_tokens: Vec<String>,
     /// The API's base URL, for the `ticket_images` curl each image offers.
     pub api_base: String,
+    pub thumbs: thumbs::ThumbConfig,
 }
 
 /// The console's state, shared by its handlers.
@@ -46,6 +48,7 @@ pub struct Console {
     /// The public URL's origin (`https://host[:port]`), for `guard`.
     public_origin: Option<String>,
     api_base: String,
+    thumbs: thumbs::Thumbs,
 }
 
 /// A console ready to serve, and the one-time token of its start-up link.
@@ -75,6 +78,7 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         public_host,
         public_origin,
         api_base: config.api_base,
+        thumbs: thumbs::Thumbs::new(&config.thumbs),
     });
     let router = Router::new()
         .route("/", get(pages::index))
@@ -85,6 +89,10 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         .route(
             "/tickets/{id}/messages/{msg_id}/images/{index}",
             get(pages::ticket_image),
+        )
+        .route(
+            "/tickets/{id}/messages/{msg_id}/images/{index}/thumb",
+            get(pages::ticket_thumb),
         )
         .route("/assets/{file}", get(pages::asset))
         .fallback(pages::not_found)

@@ -288,25 +288,100 @@ pub async fn ticket(
     .into_response())
 }
 
-/// An image's original bytes, as `ticket_images` would answer them.
-pub async fn ticket_image(
-    State(console): State<Arc<Console>>,
-    Extension(who): Extension<Principal>,
-    Path((id, msg_id, index)): Path<(String, String, u32)>,
-) -> Page {
-    let (_, ticket) = visible_ticket(&console, &who, &id).await?;
+/// A live image of a ticket the session may see, by message and index.
+async fn visible_image(
+    console: &Console,
+    who: &Principal,
+    (id, msg_id, index): (String, String, u32),
+) -> Result<TicketImage, Response> {
+    let (_, ticket) = visible_ticket(console, who, &id).await?;
     let images = console
         .stores
         .meta
         .ticket_images(&ticket.ticket_id)
         .await
         .map_err(failed)?;
-    let Some(image) = images
+    match images
         .into_iter()
         .find(|i| i.message_id == msg_id && i.index == index && !i.deleted)
+    {
+        Some(image) => Ok(image),
+        None => Err(not_found().await),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ThumbQuery {
+    w: Option<String>,
+}
+
+/// A thumbnail (`?w=200|400|1600`) of a ticket's image, or the
+/// placeholder when it cannot be made; 304 for its ETag.
+pub async fn ticket_thumb(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Path(at): Path<(String, String, u32)>,
+    Query(q): Query<ThumbQuery>,
+    headers: axum::http::HeaderMap,
+) -> Page {
+    let Ok(width) =
+        q.w.as_deref()
+            .unwrap_or("200")
+            .parse::<helpdesk_media::thumb::Width>()
     else {
-        return Err(not_found().await);
+        return Err(crate::guard::plain(
+            StatusCode::BAD_REQUEST,
+            "w is 200, 400 or 1600",
+        ));
     };
+    let image = visible_image(&console, &who, at).await?;
+    let etag = crate::thumbs::etag(&image.sha256, width);
+    let cache = HeaderValue::from_static("private, max-age=86400");
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == etag || t.trim() == "*");
+    let etag_value = HeaderValue::from_str(&etag).map_err(|_| not_found_sync())?;
+    if matches {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut().insert(header::ETAG, etag_value);
+        res.headers_mut().insert(header::CACHE_CONTROL, cache);
+        return Ok(res);
+    }
+    let served = console
+        .thumbs
+        .get(console.stores.blobs.as_ref(), &image.sha256, width)
+        .await;
+    let mut res = Response::new(Body::from(served.thumb.bytes.clone()));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(served.thumb.content_type),
+    );
+    if served.placeholder {
+        // Not the picture: not to be kept as if it were.
+        h.insert("x-thumbnail", HeaderValue::from_static("placeholder"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else {
+        h.insert(header::ETAG, etag_value);
+        h.insert(header::CACHE_CONTROL, cache);
+    }
+    Ok(res)
+}
+
+fn not_found_sync() -> Response {
+    (StatusCode::NOT_FOUND, NotFound).into_response()
+}
+
+/// An image's original bytes, as `ticket_images` would answer them.
+pub async fn ticket_image(
+    State(console): State<Arc<Console>>,
+    Extension(who): Extension<Principal>,
+    Path(at): Path<(String, String, u32)>,
+) -> Page {
+    let image = visible_image(&console, &who, at).await?;
     let stream = match console.stores.blobs.get(&image.sha256).await {
         Ok(stream) => stream,
         Err(StoreError::NotFound { .. }) => return Err(not_found().await),

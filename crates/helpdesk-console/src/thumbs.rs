@@ -1,0 +1,162 @@
+//! Thumbnails of stored images, fast and safe (helpdesk-media's `thumb`
+//! does the decoding; this is how the console serves it).
+//!
+//! - Rendering is CPU work: it runs in `spawn_blocking`, at most
+//!   `--thumb-workers` at a time (a semaphore), so thumbnails cannot take
+//!   the cores the API serves from.
+//! - One render per key at a time: concurrent requests for a cold key wait
+//!   for the first (the cache's guard), so twenty at once cost one decode.
+//! - Kept by (SHA-256, width, [`VERSION`]) in an LRU capped in bytes
+//!   (`--thumb-cache-bytes`); a strong ETag of that key answers 304.
+//! - A failure (an unreadable header, over the limits, a broken file, a
+//!   missing object) is the placeholder image, never an error page: a
+//!   gallery shows a grey square where a picture could not be made. The
+//!   placeholder is cached like a thumbnail, so a bomb is refused once.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use helpdesk_media::thumb::{self, Thumb, Width};
+use helpdesk_store::BlobStore;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+use tokio::sync::Semaphore;
+
+/// Bumped when rendering changes, so that ETags and cached entries of the
+/// old output stop matching.
+pub const VERSION: u32 = 1;
+
+/// `helpdesk_console_thumbnails_total{result}`: rendered, placeholder (a
+/// failure), cached.
+pub const METRIC: &str = "helpdesk_console_thumbnails_total";
+
+/// Lists the family at 0 (call once a recorder is installed).
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        METRIC,
+        "Console thumbnails served, by result (rendered, placeholder: the image could not be made, cached)"
+    );
+    for result in ["rendered", "placeholder", "cached"] {
+        metrics::counter!(METRIC, "result" => result).absolute(0);
+    }
+}
+
+/// How thumbnails are made and kept.
+#[derive(Debug, Clone)]
+pub struct ThumbConfig {
+    /// Renders at a time.
+    pub workers: usize,
+    /// Memory the cache of thumbnails may hold.
+    pub cache_bytes: u64,
+}
+
+impl Default for ThumbConfig {
+    fn default() -> Self {
+        ThumbConfig {
+            workers: default_workers(),
+            cache_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Half the cores, at least one.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
+/// A thumbnail served: the image, and whether it is the placeholder.
+#[derive(Clone)]
+pub struct Served {
+    pub thumb: Arc<Thumb>,
+    pub placeholder: bool,
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<(String, Width), Served> for ByBytes {
+    fn weight(&self, key: &(String, Width), value: &Served) -> u64 {
+        (key.0.len() + value.thumb.bytes.len() + 64) as u64
+    }
+}
+
+pub struct Thumbs {
+    permits: Semaphore,
+    cache: Cache<(String, Width), Served, ByBytes>,
+}
+
+/// The strong ETag of a thumbnail.
+pub fn etag(sha256: &str, width: Width) -> String {
+    format!("\"t{VERSION}-{width}-{sha256}\"")
+}
+
+impl Thumbs {
+    pub fn new(config: &ThumbConfig) -> Thumbs {
+        let items = (config.cache_bytes / 8192).clamp(16, 1 << 20) as usize;
+        Thumbs {
+            permits: Semaphore::new(config.workers.max(1)),
+            cache: Cache::with_weighter(items, config.cache_bytes.max(1), ByBytes),
+        }
+    }
+
+    /// The thumbnail of the blob `sha256` at `width`, made once.
+    pub async fn get(&self, blobs: &dyn BlobStore, sha256: &str, width: Width) -> Served {
+        let key = (sha256.to_string(), width);
+        let guard = match self.cache.get_value_or_guard_async(&key).await {
+            Ok(served) => {
+                metrics::counter!(METRIC, "result" => "cached").increment(1);
+                return served;
+            }
+            Err(guard) => guard,
+        };
+        let served = self.render(blobs, sha256, width).await;
+        metrics::counter!(METRIC, "result" => if served.placeholder { "placeholder" } else { "rendered" })
+            .increment(1);
+        let _ = guard.insert(served.clone());
+        served
+    }
+
+    async fn render(&self, blobs: &dyn BlobStore, sha256: &str, width: Width) -> Served {
+        let placeholder = || Served {
+            thumb: Arc::new(thumb::placeholder(width)),
+            placeholder: true,
+        };
+        let bytes = match read(blobs, sha256).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
+                return placeholder();
+            }
+        };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return placeholder();
+        };
+        let rendered = tokio::task::spawn_blocking(move || thumb::render(&bytes, width)).await;
+        match rendered {
+            Ok(Ok(thumb)) => Served {
+                thumb: Arc::new(thumb),
+                placeholder: false,
+            },
+            Ok(Err(e)) => {
+                tracing::info!(error = %e, sha256, %width, "console: thumbnail refused, placeholder served");
+                placeholder()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, sha256, "console: thumbnail render failed");
+                placeholder()
+            }
+        }
+    }
+}
+
+async fn read(blobs: &dyn BlobStore, sha256: &str) -> helpdesk_store::Result<Bytes> {
+    let mut stream = blobs.get(sha256).await?;
+    let mut all = Vec::new();
+    while let Some(chunk) = stream.try_next().await? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(all))
+}
