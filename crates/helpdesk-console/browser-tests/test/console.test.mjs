@@ -1,0 +1,87 @@
+// The inspector console in a real browser, on the demo.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
+import { startDemo, launch, ticketImage, sha256, shots } from "../lib/harness.mjs";
+
+let server, browser, context;
+
+before(async () => {
+  server = await startDemo();
+  browser = await launch();
+  context = await browser.newContext();
+  const page = await context.newPage();
+  const res = await page.goto(server.link);
+  assert.equal(new URL(page.url()).pathname, "/", "the sign-in drops the token");
+  assert.equal(res.status(), 200);
+  await page.close();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const post = () => server.demo.messages.find((m) => m.message_type === "post");
+
+test("the post's second thumbnail opens a lightbox with ticket_images' index 1, by keyboard too", async () => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/tickets/${server.demo.ticket_id}`);
+  const thumbs = page.locator(`#m-${post().message_id} a.thumb`);
+  assert.equal(await thumbs.count(), post().images.length);
+  const second = thumbs.nth(1);
+  await second.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.locator("#lightbox");
+  await dialog.waitFor({ state: "visible" });
+  const src = await page.locator("#lightbox-img").getAttribute("src");
+  const shown = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return Array.from(new Uint8Array(await r.arrayBuffer()));
+  }, src);
+  const api = await ticketImage(server.demo, post().message_id, 1);
+  assert.equal(sha256(Buffer.from(shown)), sha256(api), "the lightbox shows ticket_images index 1");
+  assert.equal(sha256(api), post().images[1].sha256, "and that is demo.json's image");
+  await page.screenshot({ path: join(shots, "lightbox.png") });
+
+  await page.keyboard.press("ArrowRight");
+  assert.match(await page.locator("#lightbox-img").getAttribute("src"), /\/images\/2$/);
+  await page.keyboard.press("ArrowLeft");
+  assert.match(await page.locator("#lightbox-img").getAttribute("src"), /\/images\/1$/);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.getAttribute("href")),
+    await second.getAttribute("href"),
+    "focus returns to the thumbnail that opened it",
+  );
+  await page.close();
+});
+
+test("no page has a serious or critical accessibility violation", async () => {
+  const pages = {
+    tenants: "/",
+    tenant: `/tenants/${server.demo.tenant_key}`,
+    ticket: `/tickets/${server.demo.ticket_id}`,
+    "not-found": "/tickets/7000000000000000000",
+  };
+  for (const [name, path] of Object.entries(pages)) {
+    const page = await context.newPage();
+    await page.goto(`${server.url}${path}`);
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], `${name} (${path})`);
+    await page.close();
+  }
+  // Signed out: the sign-in page.
+  const fresh = await browser.newContext();
+  const page = await fresh.newPage();
+  const res = await page.goto(`${server.url}/`);
+  assert.equal(res.status(), 401);
+  await page.screenshot({ path: join(shots, "sign-in.png") });
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  assert.deepEqual(violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id), []);
+  await fresh.close();
+});
