@@ -32,6 +32,7 @@ pub enum RecordKind {
     EventConfigs,
     EventSubscriptions,
     Events,
+    EventAttempts,
     Categories,
     Faqs,
     FaqImages,
@@ -42,7 +43,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 22] = [
+    pub const ALL: [RecordKind; 23] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
@@ -58,6 +59,7 @@ impl RecordKind {
         RecordKind::EventConfigs,
         RecordKind::EventSubscriptions,
         RecordKind::Events,
+        RecordKind::EventAttempts,
         RecordKind::Categories,
         RecordKind::Faqs,
         RecordKind::FaqImages,
@@ -84,6 +86,7 @@ impl RecordKind {
             RecordKind::EventConfigs => "event_configs",
             RecordKind::EventSubscriptions => "event_subscriptions",
             RecordKind::Events => "events",
+            RecordKind::EventAttempts => "event_attempts",
             RecordKind::Categories => "categories",
             RecordKind::Faqs => "faqs",
             RecordKind::FaqImages => "faq_images",
@@ -95,9 +98,9 @@ impl RecordKind {
     }
 }
 
-/// Where an export page ends: a row's primary key (`key`), and for the two
-/// tables ordered by a number, that number (`n`: a message's sequence, a
-/// message image's index).
+/// Where an export page ends: a row's primary key (`key`), and for the
+/// tables ordered by a number, that number (`n`: a sequence number, a
+/// message image's index, an event attempt's number).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cursor {
     pub key: String,
@@ -260,6 +263,7 @@ pub enum Record {
     EventConfig(EventConfigRow),
     EventSubscription(EventSubscriptionRow),
     Event(EventRow),
+    EventAttempt(EventAttemptRow),
     /// The model's rows as they are (their `seq` is not copied).
     Category(Category),
     Faq(Faq),
@@ -309,6 +313,10 @@ impl Record {
             Record::Event(r) => Cursor {
                 key: String::new(),
                 n: r.seq,
+            },
+            Record::EventAttempt(r) => Cursor {
+                key: r.event_id.clone(),
+                n: r.attempt,
             },
             Record::Category(r) => Cursor {
                 key: String::new(),

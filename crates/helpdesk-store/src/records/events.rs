@@ -1,5 +1,5 @@
-//! The rows of events: where an app's go, what it subscribed to, and the
-//! outbox.
+//! The rows of events: where an app's go, what it subscribed to, the
+//! outbox, and each delivery attempt.
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventConfigRow {
@@ -47,4 +47,32 @@ pub struct EventRow {
     pub delivered_at: Option<i64>,
     pub failed_at: Option<i64>,
     pub last_error: Option<String>,
+    /// Every attempt ever made, across redeliveries (`attempts` starts
+    /// again at each): the number of the latest in `event_attempts`.
+    pub attempts_total: i64,
+}
+
+/// One delivery attempt of an event (see `EventRepo::event_attempts`).
+/// Times in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventAttemptRow {
+    pub event_id: String,
+    /// 1, 2, ...: numbering goes on across redeliveries.
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// JSON `[[name, value], ...]`: the headers sent, in their spelling
+    /// (the signature's among them).
+    pub request_headers: String,
+    /// None when no answer came (`error` says why).
+    pub status: Option<i64>,
+    /// JSON `[[name, value], ...]`, in the order received.
+    pub response_headers: String,
+    /// The answer's first bytes, as they came (at most
+    /// `ATTEMPT_BODY_CAP`).
+    pub response_body: Vec<u8>,
+    /// The receiver sent more than `response_body` holds.
+    pub body_truncated: bool,
+    /// Why there was no answer, or why its body could not be read.
+    pub error: Option<String>,
 }
