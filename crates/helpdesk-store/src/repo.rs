@@ -12,7 +12,7 @@
 //! | a helpdesk's ticket fields | [`FieldRepo`] | `sql/fields.rs` |
 //! | FAQs, their categories and images, search | [`FaqRepo`] | `sql/faqs.rs` |
 //! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
-//! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
+//! | event URLs, subscriptions, the outbox, each delivery attempt | [`EventRepo`] | `sql/events.rs` |
 //! | a tenant's quota and retention, what it uses | [`LimitsRepo`] | `sql/limits.rs` |
 //! | malware verdicts, quarantine | [`ScanRepo`] | `sql/scans.rs` |
 //! | the audit trail | [`AuditRepo`] | `sql/audit.rs` |
