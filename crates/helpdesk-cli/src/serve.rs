@@ -64,6 +64,12 @@ pub struct ServeArgs {
     /// How long an app's event receiver may take to answer.
     #[arg(long, env = "HELPDESK_EVENT_TIMEOUT", default_value = "10s", value_parser = crate::settings::parse_duration)]
     event_timeout: Duration,
+    /// Days each delivery attempt is kept (what was sent, how the receiver
+    /// answered: see `admin events show`), and each delivered event; failed
+    /// and pending events stay. Pruned by the retention sweep.
+    #[arg(long, env = "HELPDESK_EVENT_HISTORY_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    event_history_days: u32,
     /// API calls a second per app, as Feishu's gateway limits them (429,
     /// code 99991400); 0: no limit.
     #[arg(long, env = "HELPDESK_RATE_LIMIT_PER_APP", default_value_t = 0)]
@@ -356,6 +362,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             retention: helpdesk_server::RetentionConfig {
                 retain: args.retain,
                 sweep_every: args.retention_sweep_every,
+                event_history: Duration::from_secs(u64::from(args.event_history_days) * 86_400),
             },
         },
     )

@@ -31,6 +31,7 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     event_retry_schedule: Option<String>,
     event_timeout: Option<String>,
+    event_history_days: Option<u32>,
     rate_limit_per_app: Option<u32>,
     token_rate_limit: Option<u32>,
     token_lifetime: Option<i64>,
@@ -78,6 +79,10 @@ impl FileSettings {
             self.event_retry_schedule.clone(),
         );
         set("HELPDESK_EVENT_TIMEOUT", self.event_timeout.clone());
+        set(
+            "HELPDESK_EVENT_HISTORY_DAYS",
+            self.event_history_days.map(|n| n.to_string()),
+        );
         set(
             "HELPDESK_RATE_LIMIT_PER_APP",
             self.rate_limit_per_app.map(|n| n.to_string()),

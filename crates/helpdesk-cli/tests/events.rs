@@ -8,6 +8,10 @@ use helpdesk_testkit::binary::*;
 use helpdesk_testkit::receiver::{Answer, Receiver};
 use serde_json::{json, Value};
 
+// Beside this file, not in tests/ (where Cargo would build it alone).
+#[path = "events/history.rs"]
+mod history;
+
 const KEY: &str = "an encrypt key";
 const TOKEN: &str = "a verification token";
 const WAIT: Duration = Duration::from_secs(10);

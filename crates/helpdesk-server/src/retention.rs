@@ -4,6 +4,9 @@
 //! a time (a lease in the store); it deletes in small batches, each one
 //! transaction that moves the change counter once, with a pause between
 //! them, so that downloads keep their cache and their pace.
+//!
+//! The same sweep prunes event history (`serve --event-history-days`):
+//! delivery attempts older than that, and the events delivered before then.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -14,11 +17,13 @@ use crate::state::Inner;
 
 /// Messages whose images one batch deletes.
 const BATCH: u32 = 200;
+/// Attempts (and events) one batch of pruning deletes.
+const HISTORY_BATCH: u32 = 500;
 /// The pause between batches.
 const PAUSE: Duration = Duration::from_millis(100);
 const LEASE: &str = "retention";
 
-/// When images are deleted for their age.
+/// What is deleted for its age: images, and event history.
 #[derive(Debug, Clone)]
 pub struct RetentionConfig {
     /// How long images are kept where a tenant sets nothing; `None`: for
@@ -26,6 +31,8 @@ pub struct RetentionConfig {
     pub retain: Option<Duration>,
     /// How often a sweep runs.
     pub sweep_every: Duration,
+    /// How long delivery attempts (and delivered events) are kept.
+    pub event_history: Duration,
 }
 
 impl Default for RetentionConfig {
@@ -33,6 +40,7 @@ impl Default for RetentionConfig {
         RetentionConfig {
             retain: None,
             sweep_every: Duration::from_secs(3600),
+            event_history: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -103,5 +111,34 @@ pub(crate) async fn run(state: Weak<Inner>, config: RetentionConfig) {
                 "retention sweep deleted the images of old messages"
             );
         }
+        prune_event_history(&state, config.event_history).await;
+    }
+}
+
+/// Deletes the event history older than `keep`, a batch at a time.
+async fn prune_event_history(state: &Inner, keep: Duration) {
+    let before = now_ms().saturating_sub(keep.as_millis() as i64);
+    let mut pruned = helpdesk_store::PrunedHistory::default();
+    loop {
+        let batch = match state.meta.prune_event_history(before, HISTORY_BATCH).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning event history stopped; it runs again later");
+                break;
+            }
+        };
+        pruned.attempts += batch.attempts;
+        pruned.events += batch.events;
+        if batch.attempts < u64::from(HISTORY_BATCH) && batch.events < u64::from(HISTORY_BATCH) {
+            break;
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+    if pruned != helpdesk_store::PrunedHistory::default() {
+        tracing::info!(
+            attempts = pruned.attempts,
+            events = pruned.events,
+            "retention sweep pruned old event history"
+        );
     }
 }

@@ -47,7 +47,7 @@ pub struct ServerConfig {
     pub scan: Option<ScanConfig>,
     /// What uploads lose of their metadata before they are stored.
     pub strip: StripMode,
-    /// When images are deleted for their age.
+    /// What is deleted for its age: images, and event history.
     pub retention: RetentionConfig,
     /// Large kept images in local files are sent with sendfile(2) (see
     /// `sendfile`).

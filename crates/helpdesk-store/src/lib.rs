@@ -15,6 +15,7 @@
 #[macro_use]
 mod sql;
 
+mod attempts;
 pub mod backup;
 mod blobs;
 pub mod changes;
@@ -43,6 +44,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
+pub use attempts::*;
 pub use blobs::ObjectBlobs;
 pub use config::{open, open_blobs, open_meta, StorageConfig, Stores};
 pub use helpdesk_media::StripMode;

@@ -9,6 +9,9 @@ use crate::{
     StoreError, StoredImage, Ticket, User,
 };
 
+mod events;
+pub use events::*;
+
 /// The tables, in the order a copy must fill them (what a row refers to
 /// comes first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -29,6 +32,7 @@ pub enum RecordKind {
     EventConfigs,
     EventSubscriptions,
     Events,
+    EventAttempts,
     Categories,
     Faqs,
     FaqImages,
@@ -39,7 +43,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 22] = [
+    pub const ALL: [RecordKind; 23] = [
         RecordKind::ServerKeys,
         RecordKind::Tenants,
         RecordKind::Apps,
@@ -55,6 +59,7 @@ impl RecordKind {
         RecordKind::EventConfigs,
         RecordKind::EventSubscriptions,
         RecordKind::Events,
+        RecordKind::EventAttempts,
         RecordKind::Categories,
         RecordKind::Faqs,
         RecordKind::FaqImages,
@@ -81,6 +86,7 @@ impl RecordKind {
             RecordKind::EventConfigs => "event_configs",
             RecordKind::EventSubscriptions => "event_subscriptions",
             RecordKind::Events => "events",
+            RecordKind::EventAttempts => "event_attempts",
             RecordKind::Categories => "categories",
             RecordKind::Faqs => "faqs",
             RecordKind::FaqImages => "faq_images",
@@ -92,9 +98,9 @@ impl RecordKind {
     }
 }
 
-/// Where an export page ends: a row's primary key (`key`), and for the two
-/// tables ordered by a number, that number (`n`: a message's sequence, a
-/// message image's index).
+/// Where an export page ends: a row's primary key (`key`), and for the
+/// tables ordered by a number, that number (`n`: a sequence number, a
+/// message image's index, an event attempt's number).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cursor {
     pub key: String,
@@ -220,54 +226,6 @@ pub struct MessageImageRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventConfigRow {
-    pub app_id: String,
-    pub url: String,
-    pub encrypt_key: String,
-    pub verification_token: String,
-    pub updated_at: i64,
-}
-
-impl From<EventConfigRow> for crate::EventConfig {
-    fn from(r: EventConfigRow) -> crate::EventConfig {
-        crate::EventConfig {
-            url: r.url,
-            encrypt_key: r.encrypt_key,
-            verification_token: r.verification_token,
-        }
-    }
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventSubscriptionRow {
-    pub app_id: String,
-    pub helpdesk_id: String,
-    pub event_type: String,
-    pub created_at: i64,
-}
-
-/// An event of the outbox. Times in milliseconds.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct EventRow {
-    pub seq: i64,
-    pub event_id: String,
-    pub app_id: String,
-    pub ticket_id: String,
-    pub event_type: String,
-    /// The schema 2.0 document, its token not yet set.
-    #[serde(skip)]
-    pub body: String,
-    pub created_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    #[serde(skip)]
-    pub claimed_until: i64,
-    pub delivered_at: Option<i64>,
-    pub failed_at: Option<i64>,
-    pub last_error: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FaqImageRow {
     pub faq_id: String,
     pub image_key: String,
@@ -305,6 +263,7 @@ pub enum Record {
     EventConfig(EventConfigRow),
     EventSubscription(EventSubscriptionRow),
     Event(EventRow),
+    EventAttempt(EventAttemptRow),
     /// The model's rows as they are (their `seq` is not copied).
     Category(Category),
     Faq(Faq),
@@ -354,6 +313,10 @@ impl Record {
             Record::Event(r) => Cursor {
                 key: String::new(),
                 n: r.seq,
+            },
+            Record::EventAttempt(r) => Cursor {
+                key: r.event_id.clone(),
+                n: r.attempt,
             },
             Record::Category(r) => Cursor {
                 key: String::new(),

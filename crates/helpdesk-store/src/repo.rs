@@ -12,7 +12,7 @@
 //! | a helpdesk's ticket fields | [`FieldRepo`] | `sql/fields.rs` |
 //! | FAQs, their categories and images, search | [`FaqRepo`] | `sql/faqs.rs` |
 //! | uploaded images, message images, blob rows | [`ImageRepo`] | `sql/images.rs` |
-//! | event URLs, subscriptions, the outbox | [`EventRepo`] | `sql/events.rs` |
+//! | event URLs, subscriptions, the outbox, each delivery attempt | [`EventRepo`] | `sql/events.rs` |
 //! | a tenant's quota and retention, what it uses | [`LimitsRepo`] | `sql/limits.rs` |
 //! | malware verdicts, quarantine | [`ScanRepo`] | `sql/scans.rs` |
 //! | the audit trail | [`AuditRepo`] | `sql/audit.rs` |
@@ -26,7 +26,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use helpdesk_core::ids::MessageRef;
 
-use crate::records::{Cursor, EventRow, Record, RecordKind, TenantRow};
+use crate::records::{Cursor, EventAttemptRow, EventRow, Record, RecordKind, TenantRow};
 use crate::tokens::SigningKey;
 use crate::*;
 
@@ -299,6 +299,11 @@ pub trait BlobClaim: Send {
 /// after its lease so that an event a crash interrupted goes again.
 /// Replicas claim without waiting on each other (PostgreSQL's
 /// `SKIP LOCKED`; SQLite's single writer).
+///
+/// # History
+/// Each attempt is recorded with its outcome, in one transaction, numbered
+/// from 1 per event across redeliveries; history is kept until
+/// [`EventRepo::prune_event_history`] removes it by age.
 #[async_trait]
 pub trait EventRepo: Send + Sync + 'static {
     /// Where an app's events go, if anywhere.
@@ -324,8 +329,19 @@ pub trait EventRepo: Send + Sync + 'static {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedEvent>>;
-    /// Records how a claimed event's delivery ended, and releases it.
-    async fn finish_event(&self, seq: i64, outcome: &DeliveryOutcome, now_ms: i64) -> Result<()>;
+    /// Records how a claimed event's delivery attempt ended and the attempt
+    /// itself (its body cut to `ATTEMPT_BODY_CAP`), and releases the event.
+    async fn finish_event(
+        &self,
+        seq: i64,
+        outcome: &DeliveryOutcome,
+        attempt: &NewAttempt,
+        now_ms: i64,
+    ) -> Result<()>;
+    /// One event, whatever its state.
+    async fn event(&self, event_id: &str) -> Result<Option<EventRow>>;
+    /// An event's recorded attempts, oldest first.
+    async fn event_attempts(&self, event_id: &str) -> Result<Vec<EventAttemptRow>>;
     /// An app's events, newest first; only those that failed for good with
     /// `failed_only`.
     async fn list_events(
@@ -336,6 +352,10 @@ pub trait EventRepo: Send + Sync + 'static {
     ) -> Result<Vec<EventRow>>;
     /// Makes an event due again now, with a fresh retry schedule.
     async fn redeliver_event(&self, event_id: &str, now_ms: i64) -> Result<()>;
+    /// Deletes up to `limit` attempts that started before `before_ms`, and
+    /// up to `limit` events delivered before then that have none left.
+    /// Pending and failed events stay, whatever their age.
+    async fn prune_event_history(&self, before_ms: i64, limit: u32) -> Result<PrunedHistory>;
 }
 
 /// What an operator limits per tenant (`admin tenant set`), and what each
@@ -455,11 +475,12 @@ pub trait TransferRepo: Send + Sync + 'static {
     /// Returns how many rows it inserted or changed (0: nothing did).
     async fn upsert(&self, records: &[Record]) -> Result<u64>;
     /// Removes the tickets (with their messages and their images' rows),
-    /// uploaded images, FAQs, categories, bot messages and events of one
-    /// tenant, or of all; keeps tenants, apps, helpdesks, users, agents,
-    /// fields, event configs and subscriptions (and the users tickets made). Moves the change counter.
-    /// The bytes no row uses any more are `cleanup`'s to remove. Returns how
-    /// many rows it removed.
+    /// uploaded images, FAQs, categories, bot messages and events (with
+    /// their attempts) of one tenant, or of all; keeps tenants, apps,
+    /// helpdesks, users, agents, fields, event configs and subscriptions
+    /// (and the users tickets made). Moves the change counter. The bytes no
+    /// row uses any more are `cleanup`'s to remove. Returns how many rows it
+    /// removed.
     async fn reset(&self, tenant_key: Option<&str>) -> Result<u64>;
     /// Writes a consistent copy of the whole database to a new SQLite file
     /// at `path` while other writers go on (`backup`); only the embedded

@@ -12,9 +12,13 @@ use helpdesk_core::ImageType;
 use helpdesk_store::provision::{create_app, create_helpdesk};
 use helpdesk_store::{
     Actor, App, AppChange, AppKind, AuditQuery, Blob, DeliveryOutcome, EventConfig, Helpdesk,
-    Image, ImageLookup, MessageFilter, MetadataStore, NewAudit, NewMessage, NewTicket,
+    Image, ImageLookup, MessageFilter, MetadataStore, NewAttempt, NewAudit, NewMessage, NewTicket,
     PolicyChange, RecordKind, StoreError, TicketChange, TicketQuery,
 };
+
+// Beside this file, not in tests/ (where Cargo would build it alone).
+#[path = "backends/event_history.rs"]
+mod event_history;
 
 /// Fresh metadata stores, one per configured backend, each with its name.
 async fn backends() -> Vec<(&'static str, Arc<dyn MetadataStore>, tempfile::TempDir)> {
@@ -469,10 +473,23 @@ async fn export_then_import_copies_every_table_between_backends() {
         .unwrap();
     subscribed(from.as_ref(), &w).await;
     post(from.as_ref(), &w, &[image]).await;
-    assert_eq!(
-        from.list_events(&w.app_id, false, 10).await.unwrap().len(),
-        1
-    );
+    let events = from.list_events(&w.app_id, false, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    // Its delivery attempt travels with it, an answer that was not text.
+    let attempt = NewAttempt {
+        started_at_ms: 1,
+        status: Some(502),
+        body: vec![0xff, 0, 1],
+        ..NewAttempt::default()
+    };
+    let retry = DeliveryOutcome::Retry {
+        at_ms: 2,
+        error: "HTTP 502".into(),
+    };
+    from.finish_event(events[0].seq, &retry, &attempt, 1)
+        .await
+        .unwrap();
+    let event_id = events[0].event_id.clone();
     // People, fields and a ticket's life travel too.
     let agent = from
         .create_agent(&w.helpdesk_id, "Ann", "ann@x")
@@ -572,6 +589,9 @@ async fn export_then_import_copies_every_table_between_backends() {
             from.signing_keys().await.unwrap(),
             to.signing_keys().await.unwrap()
         );
+        let copied = to.event_attempts(&event_id).await.unwrap();
+        assert_eq!(copied.len(), 1, "{to_name}: the attempt was copied");
+        assert_eq!(copied[0].response_body, [0xff, 0, 1]);
         // Usage is derived: the copy counts its own imported images.
         assert_eq!(
             from.policy(&w.tenant).await.unwrap(),
@@ -993,15 +1013,21 @@ async fn events_are_recorded_with_their_cause_and_claimed_in_order_on_every_back
             meta.claim_events(now, 60_000, 16).await.unwrap().is_empty(),
             "{name}"
         );
-        meta.finish_event(first[0].event.seq, &DeliveryOutcome::Delivered, now)
-            .await
-            .unwrap();
+        meta.finish_event(
+            first[0].event.seq,
+            &DeliveryOutcome::Delivered,
+            &NewAttempt::default(),
+            now,
+        )
+        .await
+        .unwrap();
         meta.finish_event(
             first[1].event.seq,
             &DeliveryOutcome::Retry {
                 at_ms: now + 60_000,
                 error: "HTTP 500".into(),
             },
+            &NewAttempt::default(),
             now,
         )
         .await
@@ -1011,9 +1037,14 @@ async fn events_are_recorded_with_their_cause_and_claimed_in_order_on_every_back
         let body: serde_json::Value = serde_json::from_str(&next[0].event.body).unwrap();
         assert_eq!(body["event"]["message_id"], m2.as_str(), "{name}");
         // The retried one comes back when due, with its id.
-        meta.finish_event(next[0].event.seq, &DeliveryOutcome::Delivered, now)
-            .await
-            .unwrap();
+        meta.finish_event(
+            next[0].event.seq,
+            &DeliveryOutcome::Delivered,
+            &NewAttempt::default(),
+            now,
+        )
+        .await
+        .unwrap();
         let later = meta.claim_events(now + 60_000, 60_000, 16).await.unwrap();
         assert_eq!(later.len(), 1, "{name}");
         assert_eq!(later[0].event.event_id, first[1].event.event_id, "{name}");
@@ -1028,6 +1059,7 @@ async fn events_are_recorded_with_their_cause_and_claimed_in_order_on_every_back
             &DeliveryOutcome::Failed {
                 error: "gone".into(),
             },
+            &NewAttempt::default(),
             now,
         )
         .await

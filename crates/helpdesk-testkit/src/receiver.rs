@@ -18,6 +18,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {
     Status(u16),
+    /// This status, with this text as the body (text/plain).
+    Reply(u16, &'static str),
+    /// This status, with a body of this many `x`.
+    Large(u16, usize),
     /// Never answers (until the connection is dropped).
     Hang,
 }
@@ -53,6 +57,8 @@ struct Inner {
 pub struct Receiver {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
+    /// The accept loop, until `stop`.
+    accepting: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
@@ -74,7 +80,7 @@ impl Receiver {
             faults: Vec::new(),
         }));
         let shared = inner.clone();
-        tokio::spawn(async move {
+        let accepting = tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
                     return;
@@ -82,7 +88,22 @@ impl Receiver {
                 tokio::spawn(serve(conn, shared.clone()));
             }
         });
-        Receiver { url, inner }
+        Receiver {
+            url,
+            inner,
+            accepting: Arc::new(Mutex::new(Some(accepting))),
+        }
+    }
+
+    /// Stops listening: from now on a connection to `url` is refused.
+    /// Connections already open stay.
+    pub async fn stop(&self) {
+        let accepting = self.accepting.lock().unwrap().take();
+        if let Some(task) = accepting {
+            task.abort();
+            // Cancelled, the task has dropped the listener.
+            let _ = task.await;
+        }
     }
 
     /// The next events get these answers, in order.
@@ -160,6 +181,11 @@ fn open(inner: &Inner, head: &str, body: &[u8]) -> Result<Value, String> {
     serde_json::from_slice(plain).map_err(|e| format!("decrypted, not JSON: {e}"))
 }
 
+/// A 200 with a JSON body.
+fn json(text: &str) -> (u16, &'static str, String) {
+    (200, "application/json", text.to_string())
+}
+
 async fn serve(mut conn: tokio::net::TcpStream, inner: Arc<Mutex<Inner>>) {
     let mut pending = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -196,7 +222,9 @@ async fn serve(mut conn: tokio::net::TcpStream, inner: Arc<Mutex<Inner>>) {
                             .push("url_verification with a wrong token".into());
                         Err(400)
                     } else {
-                        Ok(serde_json::json!({"challenge": doc["challenge"]}).to_string())
+                        Ok(json(
+                            &serde_json::json!({"challenge": doc["challenge"]}).to_string(),
+                        ))
                     }
                 }
                 Ok(doc) => {
@@ -214,24 +242,26 @@ async fn serve(mut conn: tokio::net::TcpStream, inner: Arc<Mutex<Inner>>) {
                         header_names,
                     });
                     match answer {
-                        Answer::Status(200) => Ok("{\"msg\":\"success\"}".to_string()),
+                        Answer::Status(200) => Ok(json("{\"msg\":\"success\"}")),
                         Answer::Status(s) => Err(s),
+                        Answer::Reply(s, text) => Ok((s, "text/plain; charset=utf-8", text.into())),
+                        Answer::Large(s, n) => Ok((s, "text/plain", "x".repeat(n))),
                         Answer::Hang => Err(0),
                     }
                 }
             }
         };
-        let (status, text) = match answer {
-            Ok(text) => (200, text),
+        let (status, content_type, text) = match answer {
+            Ok(reply) => reply,
             Err(0) => {
                 // Hold the connection open and silent.
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return;
             }
-            Err(s) => (s, "{\"msg\":\"no\"}".to_string()),
+            Err(s) => (s, "application/json", "{\"msg\":\"no\"}".to_string()),
         };
         let reply = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
             text.len()
         );
         if conn.write_all(reply.as_bytes()).await.is_err() {

@@ -369,10 +369,20 @@ pub enum EventsCommand {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// Sends an event again from now, on a fresh retry schedule.
+    /// Prints {"event": {...}, "attempts": [...]}: one event (its payload,
+    /// state and next retry) and each delivery attempt kept, oldest first
+    /// (the headers sent; the answer's status, headers and first 64 KiB of
+    /// body, as text when UTF-8, else base64; or the error).
+    Show {
+        /// The event_id.
+        #[arg(long, visible_alias = "event-id")]
+        event: String,
+    },
+    /// Sends an event again from now, on a fresh retry schedule: a new
+    /// attempt of the same event_id, numbered after the others.
     Redeliver {
         /// The event_id.
-        #[arg(long)]
+        #[arg(long, visible_alias = "event-id")]
         event: String,
     },
 }

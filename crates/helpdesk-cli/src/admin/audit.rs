@@ -77,7 +77,7 @@ pub(super) fn of(command: &AdminCommand) -> Option<Change> {
         },
         AdminCommand::Events { command } => match command {
             EventsCommand::Redeliver { event } => change("event.redeliver", None, Some(event)),
-            EventsCommand::List { .. } => return None,
+            EventsCommand::List { .. } | EventsCommand::Show { .. } => return None,
         },
         AdminCommand::Helpdesk { command } => match command {
             HelpdeskCommand::Create { tenant, name } => Change {

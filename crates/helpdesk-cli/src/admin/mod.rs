@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 mod args;
 mod audit;
+mod events;
 mod safety;
 pub use args::*;
 
@@ -280,6 +281,7 @@ async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand
                 let events = meta.list_events(&app, failed, limit).await?;
                 print(json!({ "events": events }));
             }
+            EventsCommand::Show { event } => print(events::show(meta, &event).await?),
             EventsCommand::Redeliver { event } => {
                 meta.redeliver_event(&event, helpdesk_store::now_ms())
                     .await

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 
 use super::{Db, Meta};
-use crate::records::{EventConfigRow, EventRow};
+use crate::attempts::headers_json;
+use crate::records::{EventAttemptRow, EventConfigRow, EventRow};
 use crate::sql::storable;
 use crate::*;
 
@@ -192,33 +193,87 @@ impl EventRepo for Meta {
         Ok(out)
     }
 
-    async fn finish_event(&self, seq: i64, outcome: &DeliveryOutcome, now_ms: i64) -> Result<()> {
+    async fn finish_event(
+        &self,
+        seq: i64,
+        outcome: &DeliveryOutcome,
+        attempt: &NewAttempt,
+        now_ms: i64,
+    ) -> Result<()> {
+        // Each attempt counts twice: in the retry schedule (`attempts`,
+        // which a redelivery starts again) and for ever (`attempts_total`,
+        // the attempt's number).
         let query = match outcome {
-            DeliveryOutcome::Delivered => sqlx::query(
-                "UPDATE events SET delivered_at = $2, attempts = attempts + 1, claimed_until = 0,
-                                   last_error = NULL WHERE seq = $1",
+            DeliveryOutcome::Delivered => sqlx::query_as(
+                "UPDATE events SET delivered_at = $2, attempts = attempts + 1,
+                                   attempts_total = attempts_total + 1, claimed_until = 0,
+                                   last_error = NULL WHERE seq = $1
+                 RETURNING event_id, attempts_total",
             )
             .bind(seq)
             .bind(now_ms),
-            DeliveryOutcome::Retry { at_ms, error } => sqlx::query(
+            DeliveryOutcome::Retry { at_ms, error } => sqlx::query_as(
                 "UPDATE events SET next_attempt_at = $2, attempts = attempts + 1,
-                                   claimed_until = 0, last_error = $3 WHERE seq = $1",
+                                   attempts_total = attempts_total + 1, claimed_until = 0,
+                                   last_error = $3 WHERE seq = $1
+                 RETURNING event_id, attempts_total",
             )
             .bind(seq)
             .bind(*at_ms)
             .bind(error),
-            DeliveryOutcome::Failed { error } => sqlx::query(
-                "UPDATE events SET failed_at = $2, attempts = attempts + 1, claimed_until = 0,
-                                   last_error = $3 WHERE seq = $1",
+            DeliveryOutcome::Failed { error } => sqlx::query_as(
+                "UPDATE events SET failed_at = $2, attempts = attempts + 1,
+                                   attempts_total = attempts_total + 1, claimed_until = 0,
+                                   last_error = $3 WHERE seq = $1
+                 RETURNING event_id, attempts_total",
             )
             .bind(seq)
             .bind(now_ms)
             .bind(error),
         };
         let mut tx = self.write().await?;
-        query.execute(&mut *tx).await?;
+        // Gone (a reset) while it was being sent: nothing to record.
+        let numbered: Option<(String, i64)> = query.fetch_optional(&mut *tx).await?;
+        if let Some((event_id, number)) = numbered {
+            let body = &attempt.body[..attempt.body.len().min(ATTEMPT_BODY_CAP)];
+            let truncated = attempt.body_truncated || body.len() < attempt.body.len();
+            sqlx::query(
+                "INSERT INTO event_attempts (event_id, attempt, started_at, duration_ms,
+                                             request_headers, status, response_headers,
+                                             response_body, body_truncated, error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            )
+            .bind(&event_id)
+            .bind(number)
+            .bind(attempt.started_at_ms)
+            .bind(attempt.duration_ms)
+            .bind(headers_json(&attempt.request_headers))
+            .bind(attempt.status.map(i64::from))
+            .bind(headers_json(&attempt.response_headers))
+            .bind(body)
+            .bind(truncated)
+            .bind(attempt.error.as_deref().map(without_nul))
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn event(&self, event_id: &str) -> Result<Option<EventRow>> {
+        Ok(sqlx::query_as("SELECT * FROM events WHERE event_id = $1")
+            .bind(crate::sql::id(event_id))
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn event_attempts(&self, event_id: &str) -> Result<Vec<EventAttemptRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM event_attempts WHERE event_id = $1 ORDER BY attempt")
+                .bind(crate::sql::id(event_id))
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn list_events(
@@ -255,4 +310,40 @@ impl EventRepo for Meta {
         tx.commit().await?;
         Ok(())
     }
+
+    async fn prune_event_history(&self, before_ms: i64, limit: u32) -> Result<PrunedHistory> {
+        let limit = i64::from(limit);
+        let mut tx = self.write().await?;
+        let attempts = sqlx::query(
+            "DELETE FROM event_attempts WHERE (event_id, attempt) IN (
+                 SELECT event_id, attempt FROM event_attempts WHERE started_at < $1 LIMIT $2)",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // An event goes after its attempts: one delivered before the cutoff
+        // was attempted before it, unless a lapsed claim's late attempt
+        // came after, which keeps it until that one is old too.
+        let events = sqlx::query(
+            "DELETE FROM events WHERE seq IN (
+                 SELECT e.seq FROM events e WHERE e.delivered_at < $1
+                   AND NOT EXISTS (SELECT 1 FROM event_attempts a WHERE a.event_id = e.event_id)
+                 LIMIT $2)",
+        )
+        .bind(before_ms)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(PrunedHistory { attempts, events })
+    }
+}
+
+/// What a receiver's error says, storable on every backend (PostgreSQL's
+/// text holds no NUL).
+fn without_nul(text: &str) -> String {
+    text.replace('\0', "")
 }

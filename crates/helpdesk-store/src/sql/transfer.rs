@@ -297,8 +297,9 @@ pub(super) async fn import_one(
         // A new sequence number, in export order: the order per ticket holds.
         Record::Event(r) => sqlx::query(
             "INSERT INTO events (event_id, app_id, ticket_id, event_type, body, created_at,
-                                 attempts, next_attempt_at, delivered_at, failed_at, last_error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                                 attempts, next_attempt_at, delivered_at, failed_at, last_error,
+                                 attempts_total)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
         )
         .bind(&r.event_id)
         .bind(&r.app_id)
@@ -310,7 +311,24 @@ pub(super) async fn import_one(
         .bind(r.next_attempt_at)
         .bind(r.delivered_at)
         .bind(r.failed_at)
-        .bind(&r.last_error),
+        .bind(&r.last_error)
+        .bind(r.attempts_total),
+        Record::EventAttempt(r) => sqlx::query(
+            "INSERT INTO event_attempts (event_id, attempt, started_at, duration_ms,
+                                         request_headers, status, response_headers,
+                                         response_body, body_truncated, error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.event_id)
+        .bind(r.attempt)
+        .bind(r.started_at)
+        .bind(r.duration_ms)
+        .bind(&r.request_headers)
+        .bind(r.status)
+        .bind(&r.response_headers)
+        .bind(&r.response_body)
+        .bind(r.body_truncated)
+        .bind(&r.error),
     }
     .execute(&mut **tx)
     .await?;
@@ -442,6 +460,12 @@ impl TransferRepo for Meta {
             RecordKind::Events => {
                 let sql = "SELECT * FROM events WHERE $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3";
                 page::<EventRow>(self, sql, after, limit, Record::Event).await
+            }
+            RecordKind::EventAttempts => {
+                let sql = "SELECT * FROM event_attempts
+                           WHERE event_id > $1 OR (event_id = $1 AND attempt > $2)
+                           ORDER BY event_id, attempt LIMIT $3";
+                page::<EventAttemptRow>(self, sql, after, limit, Record::EventAttempt).await
             }
         }
     }
