@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 // Beside this file, not in tests/ (where Cargo would build it alone).
 #[path = "events/history.rs"]
 mod history;
+#[path = "events/in_console.rs"]
+mod in_console;
 
 const KEY: &str = "an encrypt key";
 const TOKEN: &str = "a verification token";

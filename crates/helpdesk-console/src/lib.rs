@@ -13,6 +13,7 @@
 //! (the lightbox) and the style sheet are our own, embedded in the binary.
 
 pub mod auth;
+mod events;
 mod guard;
 mod pages;
 pub mod thumbs;
@@ -93,6 +94,12 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         .route(
             "/tickets/{id}/messages/{msg_id}/images/{index}/thumb",
             get(pages::ticket_thumb),
+        )
+        .route("/events", get(events::events))
+        .route("/events/{id}", get(events::event))
+        .route(
+            "/events/{id}/redeliver",
+            axum::routing::post(events::redeliver),
         )
         .route("/assets/{file}", get(pages::asset))
         .fallback(pages::not_found)

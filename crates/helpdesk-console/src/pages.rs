@@ -20,9 +20,9 @@ use crate::auth::{Principal, Scope, COOKIE};
 use crate::Console;
 
 /// What a page answers when something failed: one line, logged once here.
-type Page = Result<Response, Response>;
+pub type Page = Result<Response, Response>;
 
-fn failed(e: StoreError) -> Response {
+pub fn failed(e: StoreError) -> Response {
     tracing::error!(error = %e, "console: storage failed");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -423,8 +423,11 @@ pub async fn go(
             Located::Ticket { ticket_id, .. } => {
                 Redirect::to(&format!("/tickets/{}", path_part(&ticket_id))).into_response()
             }
-            // Their pages come with the FAQ and event views.
-            Located::Faq { tenant_key, .. } | Located::Event { tenant_key, .. } => {
+            Located::Event { event_id, .. } => {
+                Redirect::to(&format!("/events/{}", path_part(&event_id))).into_response()
+            }
+            // Its page comes with the FAQ views.
+            Located::Faq { tenant_key, .. } => {
                 Redirect::to(&format!("/tenants/{}", path_part(&tenant_key))).into_response()
             }
         }),
@@ -434,7 +437,7 @@ pub async fn go(
 
 /// An id as a path segment: ids are ASCII letters, digits, `_` and `-`;
 /// anything else is escaped.
-fn path_part(s: &str) -> String {
+pub fn path_part(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' => (b as char).to_string(),

@@ -64,6 +64,7 @@ test("no page has a serious or critical accessibility violation", async () => {
     tenants: "/",
     tenant: `/tenants/${server.demo.tenant_key}`,
     ticket: `/tickets/${server.demo.ticket_id}`,
+    events: "/events",
     "not-found": "/tickets/7000000000000000000",
   };
   for (const [name, path] of Object.entries(pages)) {
