@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use helpdesk_client::{Client, Error, ListMessages, TicketMessage};
 use helpdesk_core::wire::code;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Where the API is and who calls it (`images` and `tickets`).
@@ -167,25 +167,8 @@ pub async fn run(command: ImagesCommand) -> Result<()> {
 }
 
 /// One line of manifest.json.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-struct Entry {
-    /// The message's `id`.
-    message_id: String,
-    /// The message's `om_…` id.
-    message_om_id: String,
-    created_at: i64,
-    index: u32,
-    file_name: String,
-    size: u64,
-    sha256: String,
-    content_type: String,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-struct Manifest {
-    ticket_id: String,
-    images: Vec<Entry>,
-}
+type Entry = helpdesk_core::export::ManifestEntry;
+type Manifest = helpdesk_core::export::Manifest;
 
 /// One image to fetch.
 struct Job {
@@ -217,23 +200,8 @@ pub(crate) async fn sha256_of(path: &Path) -> std::io::Result<(u64, String)> {
     .map_err(std::io::Error::other)?
 }
 
-/// Safe on every OS: ASCII letters, digits, `-`, `_` and `.` only.
-fn file_name(created_at: i64, message_id: &str, index: u32, ext: &str) -> String {
-    format!("{created_at}_{}_{index}.{}", clean(message_id), clean(ext))
-}
-
-/// `s` with everything but ASCII letters, digits, `-` and `_` made `_`.
-pub(crate) fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+pub(crate) use helpdesk_core::export::clean;
+use helpdesk_core::export::file_name;
 
 /// The extension to save a download under: its content type's, else its
 /// file name's, else `bin`.

@@ -312,6 +312,7 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
             "/tickets/{}/messages/{}/images/0/thumb?w=200",
             ta.ticket, ta.image_msg
         ),
+        format!("/tickets/{}/images.zip", ta.ticket),
         format!("/go?id={}", ta.ticket),
         format!("/go?id={}", ta.keys[0]),
     ] {

@@ -17,6 +17,7 @@ mod events;
 mod guard;
 mod pages;
 pub mod thumbs;
+mod zip;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -87,6 +88,7 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         .route("/go", get(pages::go))
         .route("/tenants/{key}", get(pages::tenant))
         .route("/tickets/{id}", get(pages::ticket))
+        .route("/tickets/{id}/images.zip", get(zip::ticket_zip))
         .route(
             "/tickets/{id}/messages/{msg_id}/images/{index}",
             get(pages::ticket_image),

@@ -96,7 +96,12 @@ pub async fn login(State(console): State<Arc<Console>>, Query(q): Query<LoginQue
 
 /// UTC, as `2026-12-02 03:04:05`, from Unix seconds.
 pub fn utc(secs: &i64) -> String {
-    let secs = *secs;
+    let (y, m, d, h, mi, s) = civil(*secs);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// Year, month, day, hour, minute, second (UTC) of Unix seconds.
+pub fn civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil from days (Howard Hinnant's algorithm).
@@ -109,12 +114,7 @@ pub fn utc(secs: &i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Bytes as people read them.
@@ -224,7 +224,7 @@ struct TicketPage {
 const MESSAGES_SHOWN: u64 = 1000;
 
 /// The ticket `id` when the session may see it.
-async fn visible_ticket(
+pub async fn visible_ticket(
     console: &Console,
     who: &Principal,
     id: &str,

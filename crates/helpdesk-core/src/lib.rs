@@ -11,6 +11,7 @@ pub mod content;
 pub mod disposition;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod ids;
 pub mod image_type;
 pub mod scope;

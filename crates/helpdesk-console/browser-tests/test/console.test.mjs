@@ -86,3 +86,49 @@ test("no page has a serious or critical accessibility violation", async () => {
   assert.deepEqual(violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id), []);
   await fresh.close();
 });
+
+/// The files of a zip whose entries are stored (as the console writes
+/// them), read from its central directory.
+function unzipStored(buf) {
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, "an end of central directory");
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const files = new Map();
+  for (let i = 0; i < count; i++) {
+    assert.equal(buf.readUInt32LE(at), 0x02014b50);
+    assert.equal(buf.readUInt16LE(at + 10), 0, "stored");
+    const size = buf.readUInt32LE(at + 24);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.subarray(at + 46, at + 46 + nameLen).toString();
+    const localName = buf.readUInt16LE(local + 26);
+    const localExtra = buf.readUInt16LE(local + 28);
+    const start = local + 30 + localName + localExtra;
+    files.set(name, buf.subarray(start, start + size));
+    at += 46 + nameLen;
+  }
+  return files;
+}
+
+test("the ticket's zip holds every image of demo.json, byte for byte, with the export's manifest", async () => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/tickets/${server.demo.ticket_id}`);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "download all (zip)" }).click(),
+  ]);
+  const { readFile } = await import("node:fs/promises");
+  const files = unzipStored(await readFile(await download.path()));
+  const manifest = JSON.parse(files.get("manifest.json").toString());
+  assert.equal(manifest.ticket_id, server.demo.ticket_id);
+  const want = server.demo.messages.flatMap((m) => m.images.map((i) => i.sha256));
+  assert.deepEqual(manifest.images.map((i) => i.sha256), want, "every image, in order");
+  for (const entry of manifest.images) {
+    const bytes = files.get(entry.file_name);
+    assert.ok(bytes, `${entry.file_name} is in the zip`);
+    assert.equal(sha256(bytes), entry.sha256, entry.file_name);
+    assert.equal(bytes.length, entry.size);
+  }
+  await page.close();
+});
