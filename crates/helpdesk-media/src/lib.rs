@@ -1,4 +1,13 @@
-//! Strips metadata from uploaded images without touching their pixels.
+//! Strips metadata from uploaded images without touching their pixels, and
+//! makes thumbnails of stored ones.
+//!
+//! - [`strip`]: metadata out, pixels untouched (below).
+//! - [`thumb`]: 200, 400 and 1600 px thumbnails for the inspector console
+//!   ([`thumb::render`], [`thumb::probe`], [`thumb::placeholder`]): the
+//!   header's size checked before any decode, JPEG scaled at decode, EXIF
+//!   orientation applied, the first frame of an animation; see its docs.
+//!
+//! # Stripping
 //!
 //! [`strip`] takes an image, the [`ImageType`] that
 //! [`ImageType::sniff`] named it, and a [`StripMode`]:
@@ -24,7 +33,7 @@
 //! Only JPEG, PNG and WebP are stripped. GIF, BMP, TIFF and ICO pass through
 //! unchanged in every mode (a TIFF's own IFDs can hold GPS; they are kept).
 //!
-//! # Lossless
+//! ## Lossless
 //!
 //! Pixel data is never decoded or re-encoded: segments and chunks are
 //! removed or replaced, and the compressed image data is copied as it was.
@@ -35,7 +44,7 @@
 //! (JPEG fill bytes between segments, anything after a PNG's `IEND` or past
 //! a WebP's RIFF length) are not carried over.
 //!
-//! # Bad input
+//! ## Bad input
 //!
 //! A container that cannot be read (a wrong signature, a length running past
 //! the end, a PNG chunk whose CRC is wrong) is a [`StripError`]; nothing
@@ -45,7 +54,7 @@
 //! loops included, and at most 16 deep; compressed PNG XMP is inflated up to
 //! 16 MiB per image in all. The caller caps the input's size.
 //!
-//! # Libraries, and why
+//! ## Libraries, and why
 //!
 //! The containers are read and written by `img-parts`, which keeps every
 //! segment and chunk it does not edit as the original bytes (zero-copy),
@@ -68,7 +77,7 @@
 //! - img-parts updates a multi-picture JPEG's MPF offsets only in its own
 //!   setters, so they are updated here after every edit, the same way.
 //!
-//! # Other pictures in a JPEG
+//! ## Other pictures in a JPEG
 //!
 //! The other pictures of a multi-picture JPEG (an MPO's second frame, a
 //! phone's gain map or depth map) lose their GPS too, in place: their GPS
@@ -77,7 +86,7 @@
 //! stay right. Their other metadata is kept under every mode, since a gain
 //! map's XMP is what makes it one.
 //!
-//! # Known limits
+//! ## Known limits
 //!
 //! A thumbnail inside EXIF, a maker note, and anything appended after the
 //! image (a motion photo's video) are carried as they are, whatever they

@@ -290,8 +290,36 @@ fn transparency_stays_in_webp_and_is_white_in_jpeg() {
     assert!(near(jpeg.get_pixel(100, 100).0, [255, 255, 255]));
 }
 
+/// An animated WebP (VP8X, ANIM, one ANMF a frame) of lossless frames of
+/// these colours, each covering the whole `w`x`h` canvas.
+fn animated_webp(w: u32, h: u32, colours: [[u8; 3]; 2]) -> Vec<u8> {
+    let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
+    let chunk = |id: &[u8; 4], data: &[u8]| {
+        let pad = if data.len() % 2 == 1 { &[0u8][..] } else { &[] };
+        [&id[..], &(data.len() as u32).to_le_bytes(), data, pad].concat()
+    };
+    let vp8x = [vec![0x02, 0, 0, 0], u24(w - 1), u24(h - 1)].concat();
+    let mut body = [
+        &b"WEBP"[..],
+        &chunk(b"VP8X", &vp8x),
+        &chunk(b"ANIM", &[0; 6]),
+    ]
+    .concat();
+    for colour in colours {
+        let still = encoded(
+            RgbImage::from_pixel(w, h, Rgb(colour)).into(),
+            ImageFormat::WebP,
+        );
+        // x, y, width - 1, height - 1, duration, flags; then the still's
+        // VP8L chunk, all that follows its "WEBP".
+        let header = [u24(0), u24(0), u24(w - 1), u24(h - 1), u24(100), vec![0]].concat();
+        body.extend(chunk(b"ANMF", &[&header[..], &still[12..]].concat()));
+    }
+    [&b"RIFF"[..], &(body.len() as u32).to_le_bytes(), &body].concat()
+}
+
 #[test]
-fn an_animated_gif_shows_its_first_frame() {
+fn an_animated_gif_or_webp_shows_its_first_frame() {
     let mut gif = Vec::new();
     {
         let mut encoder = GifEncoder::new(&mut gif);
@@ -300,14 +328,17 @@ fn an_animated_gif_shows_its_first_frame() {
             encoder.encode_frame(frame).unwrap();
         }
     }
-    let t = thumb::render(&gif, Width::W400).unwrap();
-    assert_eq!(size(&t), (40, 30));
-    let img = decoded(&t).to_rgb8();
-    assert!(
-        near(img.get_pixel(20, 15).0, [250, 0, 0]),
-        "{:?}",
-        img.get_pixel(20, 15)
-    );
+    let webp = animated_webp(40, 30, [[250, 0, 0], [0, 0, 250]]);
+    for (what, bytes) in [("gif", gif), ("webp", webp)] {
+        let t = thumb::render(&bytes, Width::W400).unwrap();
+        assert_eq!(size(&t), (40, 30), "{what}");
+        let img = decoded(&t).to_rgb8();
+        assert!(
+            near(img.get_pixel(20, 15).0, [250, 0, 0]),
+            "{what}: {:?}",
+            img.get_pixel(20, 15)
+        );
+    }
 }
 
 #[test]

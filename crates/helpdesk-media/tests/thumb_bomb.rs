@@ -1,5 +1,5 @@
 //! A decompression bomb costs its header: refused fast, without the memory
-//! its claimed size would take. Alone in its test binary, so that the
+//! its claimed size would take (a PNG, then a GIF, a BMP and a JPEG). Alone in its test binary, so that the
 //! process's peak RSS is this test's.
 
 use std::time::{Duration, Instant};
@@ -52,6 +52,41 @@ fn png_bomb() -> Vec<u8> {
     .concat()
 }
 
+/// A small image of `format`, its header then patched by `patch`.
+fn patched(format: image::ImageFormat, patch: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(2, 2)
+        .write_to(&mut out, format)
+        .unwrap();
+    let mut bytes = out.into_inner();
+    patch(&mut bytes);
+    bytes
+}
+
+/// The same claim in the other types' headers: a GIF's logical screen, a
+/// BMP's DIB header, a JPEG's frame header.
+fn other_bombs() -> Vec<(ImageType, Vec<u8>)> {
+    let side = 60_000u16.to_le_bytes();
+    let gif = patched(image::ImageFormat::Gif, |b| {
+        b[6..8].copy_from_slice(&side);
+        b[8..10].copy_from_slice(&side);
+    });
+    let bmp = patched(image::ImageFormat::Bmp, |b| {
+        b[18..22].copy_from_slice(&60_000i32.to_le_bytes());
+        b[22..26].copy_from_slice(&60_000i32.to_le_bytes());
+    });
+    let jpeg = patched(image::ImageFormat::Jpeg, |b| {
+        let sof = b.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        b[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+        b[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+    });
+    vec![
+        (ImageType::Gif, gif),
+        (ImageType::Bmp, bmp),
+        (ImageType::Jpeg, jpeg),
+    ]
+}
+
 /// Peak RSS (VmHWM) in KiB after resetting it to the current RSS.
 fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -60,7 +95,7 @@ fn status_kib(field: &str) -> u64 {
 }
 
 #[test]
-fn a_60000_square_png_bomb_is_refused_in_milliseconds_without_its_memory() {
+fn a_60000_square_bomb_is_refused_in_milliseconds_without_its_memory() {
     let bomb = png_bomb();
     assert!(bomb.len() < 100, "{} bytes", bomb.len());
     let claimed = Dimensions {
@@ -85,6 +120,23 @@ fn a_60000_square_png_bomb_is_refused_in_milliseconds_without_its_memory() {
             refused,
             Err(ThumbError::TooLarge {
                 kind: ImageType::Png,
+                dimensions: claimed
+            })
+        );
+    }
+    let bombs = other_bombs();
+    for (kind, bomb) in &bombs {
+        let started = Instant::now();
+        let refused = thumb::render(bomb, Width::W400);
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "{kind:?}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            refused,
+            Err(ThumbError::TooLarge {
+                kind: *kind,
                 dimensions: claimed
             })
         );

@@ -97,3 +97,14 @@ fn truncated_and_garbled_images_never_panic() {
         "a decoder panicked (see above)"
     );
 }
+
+/// The `thumb` fuzz target's seeds: these files.
+#[test]
+#[ignore = "writes fuzz/seeds/thumb; run after changing a seed"]
+fn writes_the_fuzz_seeds() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/thumb");
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in seeds() {
+        std::fs::write(format!("{dir}/{}", name.replace(' ', "-")), bytes).unwrap();
+    }
+}

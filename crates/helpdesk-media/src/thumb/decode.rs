@@ -7,7 +7,7 @@ use helpdesk_core::ImageType;
 use image::{DynamicImage, ImageDecoder};
 use jpeg_decoder::PixelFormat;
 
-use super::probe::{image_format, jpeg_frame};
+use super::probe::{image_format, jpeg_exif, jpeg_frame, JpegFrame};
 use super::{Dimensions, Pixels, MAX_ALLOC, MAX_PIXELS, MAX_SIDE};
 
 /// `full` is what the header says; `target` what the thumbnail will be.
@@ -40,16 +40,50 @@ fn jpeg(bytes: &[u8], full: Dimensions, target: Dimensions) -> Result<Pixels, St
     // The probe has already checked this frame header; it is read again
     // here so that what is decoded is the frame that was checked.
     let frame = jpeg_frame(bytes).ok_or("no frame header")?;
+    if frame.dimensions != full {
+        return Err("another frame than the probed one".to_owned());
+    }
+    let orientation = jpeg_exif(bytes)
+        .and_then(crate::tiff::orientation)
+        .map_or(1, |o| o as u8);
+    let shrink = jpeg_shrink(full, target);
+    // libjpeg-turbo converts neither CMYK to RGB nor scales lossless
+    // frames: jpeg-decoder does those.
+    #[cfg(feature = "turbojpeg")]
+    if frame.components != 4 && !frame.lossless {
+        let (data, width, height) = turbo(bytes, full, shrink)?;
+        return Ok(Pixels {
+            data,
+            width,
+            height,
+            alpha: false,
+            orientation,
+        });
+    }
+    let (data, width, height) = jpeg_decoder(bytes, frame, shrink)?;
+    Ok(Pixels {
+        data,
+        width,
+        height,
+        alpha: false,
+        orientation,
+    })
+}
+
+/// RGB, its width and height, scaled by 1/`shrink` at decode.
+fn jpeg_decoder(
+    bytes: &[u8],
+    frame: JpegFrame,
+    shrink: u32,
+) -> Result<(Vec<u8>, u32, u32), String> {
+    let full = frame.dimensions;
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.set_max_decoding_buffer_size((MAX_PIXELS * 4) as usize);
     decoder.read_info().map_err(|e| e.to_string())?;
     let info = decoder.info().ok_or("no frame")?;
-    if (u32::from(info.width), u32::from(info.height)) != (full.width, full.height)
-        || frame.dimensions != full
-    {
+    if (u32::from(info.width), u32::from(info.height)) != (full.width, full.height) {
         return Err("the decoder read another size than the header's".to_owned());
     }
-    let shrink = jpeg_shrink(full, target);
     if shrink > 1 && !frame.lossless {
         // u16: JPEG sides are 16-bit, and the scaled ones are smaller.
         let (w, h) = (
@@ -90,17 +124,32 @@ fn jpeg(bytes: &[u8], full: Dimensions, target: Dimensions) -> Result<Pixels, St
             })
             .collect(),
     };
-    let orientation = decoder
-        .exif_data()
-        .and_then(crate::tiff::orientation)
-        .map_or(1, |o| o as u8);
-    Ok(Pixels {
-        data,
+    Ok((data, width, height))
+}
+
+/// [`jpeg_decoder`] by libjpeg-turbo 3 (the `turbojpeg` feature).
+#[cfg(feature = "turbojpeg")]
+fn turbo(bytes: &[u8], full: Dimensions, shrink: u32) -> Result<(Vec<u8>, u32, u32), String> {
+    let e = |e: turbojpeg::Error| e.to_string();
+    let factor = turbojpeg::ScalingFactor::new(1, shrink as usize);
+    let mut d = turbojpeg::Decompressor::new().map_err(e)?;
+    d.set_scaling_factor(factor).map_err(e)?;
+    let header = d.read_header(bytes).map_err(e)?;
+    if (header.width, header.height) != (full.width as usize, full.height as usize) {
+        return Err("the decoder read another size than the header's".to_owned());
+    }
+    let header = header.scaled(factor);
+    let (width, height) = (header.width, header.height);
+    let mut data = vec![0u8; width * height * 3];
+    let image = turbojpeg::Image {
+        pixels: &mut data[..],
         width,
+        pitch: width * 3,
         height,
-        alpha: false,
-        orientation,
-    })
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    d.decompress(bytes, image).map_err(e)?;
+    Ok((data, width as u32, height as u32))
 }
 
 fn other(kind: ImageType, bytes: &[u8]) -> Result<Pixels, String> {

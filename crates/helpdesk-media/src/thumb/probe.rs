@@ -1,5 +1,6 @@
 //! Dimensions from the header alone. JPEG and PNG are read here (JPEG's
-//! frame header is also checked for what `jpeg-decoder` would panic on);
+//! frame header is also checked for what `jpeg-decoder` would panic on,
+//! and its EXIF found for the orientation);
 //! the other types by the `image` crate's decoders, whose constructors read
 //! the header and stop (the size limits are left off here so that an
 //! oversized image is named too large, not unreadable).
@@ -61,44 +62,81 @@ pub(crate) struct JpegFrame {
     pub lossless: bool,
     /// Bits a sample: 8, or 2 to 16 when lossless.
     pub precision: u8,
+    /// 1 (grey), 3 (YCbCr or RGB) or 4 (CMYK or YCCK).
+    pub components: u8,
 }
 
-/// The first SOFn, found by walking the marker segments from SOI. `None`
-/// when the walk runs off the end or into a scan first, when the height is
-/// left to a DNL marker (0), or when the frame has a component count or
-/// precision `jpeg-decoder` does not decode.
+/// The first SOFn. `None` when the walk runs off the end or into a scan
+/// first, when the height is left to a DNL marker (0), or when the frame
+/// has a component count or precision `jpeg-decoder` does not decode
+/// (12-bit DCT among them).
 pub(crate) fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
-    if b.get(..2)? != [0xFF, 0xD8] {
-        return None;
+    let mut segments = JpegSegments::new(b)?;
+    let (marker, segment) = segments
+        .by_ref()
+        .find(|(m, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    sof(marker, segment)
+}
+
+/// The first EXIF (an APP1 starting `Exif\0\0`) before the first scan,
+/// from its TIFF header on.
+pub(crate) fn jpeg_exif(b: &[u8]) -> Option<&[u8]> {
+    JpegSegments::new(b)?.find_map(|(m, s)| {
+        if m == 0xE1 {
+            s.strip_prefix(b"Exif\0\0")
+        } else {
+            None
+        }
+    })
+}
+
+/// The marker segments from SOI to the first scan (SOS), each as its marker
+/// and its contents (after the length). Ends early, quietly, at anything
+/// malformed: the callers then find nothing, and refuse.
+struct JpegSegments<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> JpegSegments<'a> {
+    fn new(b: &'a [u8]) -> Option<Self> {
+        (b.get(..2)? == [0xFF, 0xD8]).then_some(JpegSegments { b, at: 2 })
     }
-    let mut at = 2;
-    loop {
-        if *b.get(at)? != 0xFF {
-            return None;
+}
+
+impl<'a> Iterator for JpegSegments<'a> {
+    type Item = (u8, &'a [u8]);
+
+    fn next(&mut self) -> Option<(u8, &'a [u8])> {
+        let b = self.b;
+        loop {
+            if *b.get(self.at)? != 0xFF {
+                return None;
+            }
+            // Fill bytes: any number of 0xFF before the marker code.
+            while *b.get(self.at + 1)? == 0xFF {
+                self.at += 1;
+            }
+            let marker = *b.get(self.at + 1)?;
+            self.at += 2;
+            match marker {
+                // Standalone markers: no length.
+                0x01 | 0xD0..=0xD7 => continue,
+                // A scan, or the end, or another image's start.
+                0xD8 | 0xD9 | 0xDA => {
+                    self.at = b.len();
+                    return None;
+                }
+                _ => {}
+            }
+            let len = usize::from(u16::from_be_bytes([*b.get(self.at)?, *b.get(self.at + 1)?]));
+            let segment = b.get(self.at + 2..self.at + len.max(2))?;
+            if len < 2 {
+                return None;
+            }
+            self.at += len;
+            return Some((marker, segment));
         }
-        // Fill bytes: any number of 0xFF before the marker code.
-        while *b.get(at + 1)? == 0xFF {
-            at += 1;
-        }
-        let marker = *b.get(at + 1)?;
-        at += 2;
-        match marker {
-            // Standalone markers: no length.
-            0x01 | 0xD0..=0xD7 => continue,
-            // A scan or the end before any frame.
-            0xD8 | 0xD9 | 0xDA => return None,
-            _ => {}
-        }
-        let len = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
-        if len < 2 {
-            return None;
-        }
-        let segment = b.get(at + 2..at + len)?;
-        // SOF0-SOF15, less DHT (C4), JPG (C8) and DAC (CC).
-        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            return sof(marker, segment);
-        }
-        at += len;
     }
 }
 
@@ -126,6 +164,7 @@ fn sof(marker: u8, s: &[u8]) -> Option<JpegFrame> {
         },
         lossless,
         precision,
+        components,
     })
 }
 
