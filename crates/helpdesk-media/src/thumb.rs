@@ -33,8 +33,9 @@
 //! 40 MP non-JPEG image (160 MB of RGBA while resized) or a 40 MP
 //! progressive JPEG (whose DCT coefficients are all kept, 2 bytes each per
 //! sample, up to 240 MB at 4:4:4): the caller bounds how many renders run
-//! at once. A baseline JPEG costs what its scaled decode is (about 5 MB for
-//! a 12 MP photo at `w=400`).
+//! at once. A baseline JPEG costs what its scaled decode is: about 5.5 MB
+//! for a 12 MP photo at `w=400`, 57 MB at `w=1600` (decoded whole, to keep
+//! twice 1600); the same photo progressive at 4:2:0, 40 MB and 90 MB.
 //!
 //! # JPEG: shrink on load
 //!
@@ -46,10 +47,11 @@
 //! The `turbojpeg` feature decodes with libjpeg-turbo 3 instead (built from
 //! its bundled source: needs cmake and nasm), except CMYK and lossless
 //! frames, which it cannot scale or convert. `scripts/bench-thumbnails`
-//! measured, 12 MP JPEG to `w=400`, medians beside vipsthumbnail writing
-//! lossless WebP at effort 0: jpeg-decoder 0.98x vips's time,
-//! libjpeg-turbo 0.76x, both about 5 MB of peak RSS; `zune-jpeg`, which
-//! has no DCT scaling, 1.98x and 41 MB.
+//! measured, 12 MP JPEG to `w=400`, medians of three runs beside
+//! vipsthumbnail writing lossless WebP at effort 0: jpeg-decoder 0.88 to
+//! 0.99x vips's time, libjpeg-turbo 0.76 to 0.95x, both about 5.5 MB of
+//! peak RSS; `zune-jpeg`, which has no DCT scaling, 1.73 to 1.98x and
+//! 41 MB.
 //!
 //! Other types (PNG, GIF, WebP, BMP, TIFF, ICO) go through the `image`
 //! crate: its first frame for GIF, WebP and APNG, its orientation from the
