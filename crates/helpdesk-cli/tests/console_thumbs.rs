@@ -196,7 +196,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_png_bomb_gets_the_placeholder_without_its_memory_and_twenty_cold_requests_make_one_thumbnail() {
+async fn a_png_bomb_gets_the_placeholder_without_its_memory_and_twenty_cold_requests_make_one_thumbnail(
+) {
     let dir = tempfile::tempdir().unwrap();
     let (server, url, session, metrics) = console_with_session(dir.path()).await;
     let party = provision(dir.path());
