@@ -3,7 +3,7 @@
 //! placeholder, and one decode for many concurrent cold requests.
 
 use helpdesk_testkit::binary::*;
-use helpdesk_testkit::photos::{self, encode, picture};
+use helpdesk_testkit::photos::{self, encode, picture, png_bomb};
 use image::ImageFormat;
 use reqwest::header::{COOKIE, ETAG, IF_NONE_MATCH};
 
@@ -143,49 +143,6 @@ async fn thumbnails_fit_their_box_never_upscale_turn_upright_and_answer_304() {
     .await;
     assert_eq!(missing.status(), 404);
     server.terminate();
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let body = [&kind[..], data].concat();
-    [
-        &(data.len() as u32).to_be_bytes()[..],
-        &body,
-        &crc32(&body).to_be_bytes(),
-    ]
-    .concat()
-}
-
-/// A valid PNG header claiming 60,000 x 60,000 RGBA: 14.4 GB decoded.
-fn png_bomb() -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let idat = [
-        0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01,
-    ];
-    [
-        &b"\x89PNG\r\n\x1a\n"[..],
-        &chunk(b"IHDR", &ihdr),
-        &chunk(b"IDAT", &idat),
-        &chunk(b"IEND", &[]),
-    ]
-    .concat()
 }
 
 /// The server's peak resident set, KiB.

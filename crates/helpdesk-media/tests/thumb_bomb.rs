@@ -7,50 +7,7 @@ use std::time::{Duration, Instant};
 use helpdesk_media::thumb::{self, Dimensions, ThumbError, Width};
 use helpdesk_media::ImageType;
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let body = [&kind[..], data].concat();
-    [
-        &(data.len() as u32).to_be_bytes()[..],
-        &body,
-        &crc32(&body).to_be_bytes(),
-    ]
-    .concat()
-}
-
-/// A well-formed PNG claiming 60,000 × 60,000 RGBA (14.4 GB decoded): IHDR,
-/// an IDAT of a few deflated zero bytes, IEND. A few dozen bytes.
-fn png_bomb() -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    // zlib: a stored empty-ish block of zeros (the start of the first row).
-    let idat = [
-        0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01,
-    ];
-    [
-        &b"\x89PNG\r\n\x1a\n"[..],
-        &chunk(b"IHDR", &ihdr),
-        &chunk(b"IDAT", &idat),
-        &chunk(b"IEND", &[]),
-    ]
-    .concat()
-}
+use helpdesk_testkit::photos::png_bomb;
 
 /// A small image of `format`, its header then patched by `patch`.
 fn patched(format: image::ImageFormat, patch: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
