@@ -25,24 +25,8 @@ fn console(dir: &std::path::Path, extra: &[&str]) -> (Serving, String, String) {
     ];
     args.extend_from_slice(extra);
     let server = serve(dir, &args);
-    let line = server.stdout_line("the console's address", |l| {
-        l.starts_with("helpdesk console on ")
-    });
-    let url = line["helpdesk console on ".len()..].to_string();
-    let mut link = None;
-    for _ in 0..200 {
-        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-        link = log.lines().find_map(|l| {
-            let at = l.find("http://")?;
-            l.contains("/login?token=")
-                .then(|| l[at..].split_whitespace().next().unwrap().to_string())
-        });
-        if link.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    (server, url, link.expect("a /login?token= line on stderr"))
+    let (url, link) = server.console_link();
+    (server, url, link)
 }
 
 fn http() -> reqwest::Client {

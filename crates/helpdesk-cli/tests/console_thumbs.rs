@@ -23,26 +23,13 @@ async fn console_with_session(dir: &std::path::Path) -> (Serving, String, String
         let l = server.stdout_line(prefix, |l| l.starts_with(prefix));
         l[prefix.len()..].to_string()
     };
-    let url = line("helpdesk console on ");
+    let (url, link) = server.console_link();
     let metrics = line("helpdesk metrics on ");
-    let mut link = None;
-    for _ in 0..200 {
-        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-        link = log.lines().find_map(|l| {
-            let at = l.find("http://")?;
-            l.contains("/login?token=")
-                .then(|| l[at..].split_whitespace().next().unwrap().to_string())
-        });
-        if link.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .get(link.expect("a sign-in link"))
+        .get(link)
         .send()
         .await
         .unwrap();

@@ -171,6 +171,29 @@ impl Serving {
         panic!("stdout never had {what}: {}", self.stdout.lock().unwrap());
     }
 
+    /// The console's URL (`helpdesk console on URL` on stdout) and its
+    /// one-time sign-in link (the stderr line holding `/login?token=`),
+    /// waiting up to 10 s for each.
+    pub fn console_link(&self) -> (String, String) {
+        const PREFIX: &str = "helpdesk console on ";
+        let url = self.stdout_line("the console's address", |l| l.starts_with(PREFIX))
+            [PREFIX.len()..]
+            .to_string();
+        for _ in 0..400 {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let link = log.lines().find_map(|l| {
+                let at = l.find("http://")?;
+                l.contains("/login?token=")
+                    .then(|| l[at..].split_whitespace().next().unwrap_or("").to_string())
+            });
+            if let Some(link) = link {
+                return (url, link);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("no /login?token= line on stderr: {}", self.log.display());
+    }
+
     /// SIGKILL: no drain, no cleanup, as a crash.
     pub fn kill(mut self) {
         self.child.kill().expect("kill -9");
