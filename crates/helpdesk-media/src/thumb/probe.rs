@@ -123,7 +123,7 @@ impl<'a> Iterator for JpegSegments<'a> {
                 // Standalone markers: no length.
                 0x01 | 0xD0..=0xD7 => continue,
                 // A scan, or the end, or another image's start.
-                0xD8 | 0xD9 | 0xDA => {
+                0xD8..=0xDA => {
                     self.at = b.len();
                     return None;
                 }
