@@ -66,7 +66,8 @@ pub struct ServeArgs {
     event_timeout: Duration,
     /// Days each delivery attempt is kept (what was sent, how the receiver
     /// answered: see `admin events show`), and each delivered event; failed
-    /// and pending events stay. Pruned by the retention sweep.
+    /// and pending events stay; and the console's live feed. Pruned by the
+    /// retention sweep.
     #[arg(long, env = "HELPDESK_EVENT_HISTORY_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=36_500))]
     event_history_days: u32,

@@ -112,6 +112,32 @@ pub(crate) async fn run(state: Weak<Inner>, config: RetentionConfig) {
             );
         }
         prune_event_history(&state, config.event_history).await;
+        prune_activity(&state, config.event_history).await;
+    }
+}
+
+/// Deletes the console's live feed older than `keep` (the event history's
+/// age: the feed is the console's history of the same days).
+async fn prune_activity(state: &Inner, keep: Duration) {
+    let before = now_ms().saturating_sub(keep.as_millis() as i64);
+    let mut rows = 0;
+    loop {
+        match state.meta.prune_activity(before, HISTORY_BATCH).await {
+            Ok(n) => {
+                rows += n;
+                if n < u64::from(HISTORY_BATCH) {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning the live feed stopped; it runs again later");
+                break;
+            }
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+    if rows > 0 {
+        tracing::info!(rows, "retention sweep pruned the console's old live feed");
     }
 }
 

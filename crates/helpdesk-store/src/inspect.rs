@@ -78,3 +78,55 @@ pub struct NewConsoleToken<'a> {
     pub tenant_key: Option<&'a str>,
     pub read_only: bool,
 }
+
+/// What one line of the live feed tells (`ActivityRepo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// A ticket was opened; the subject is its ticket_id.
+    Ticket,
+    /// A ticket's status, agents, fields or tags changed; the subject is
+    /// its ticket_id.
+    TicketUpdated,
+    /// A message was posted to a ticket; the subject is its message_id.
+    Message,
+    /// An event delivery was attempted (and its outcome recorded); the
+    /// subject is the event_id.
+    Attempt,
+}
+
+impl ActivityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Ticket => "ticket",
+            ActivityKind::TicketUpdated => "ticket_updated",
+            ActivityKind::Message => "message",
+            ActivityKind::Attempt => "attempt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActivityKind> {
+        Some(match s {
+            "ticket" => ActivityKind::Ticket,
+            "ticket_updated" => ActivityKind::TicketUpdated,
+            "message" => ActivityKind::Message,
+            "attempt" => ActivityKind::Attempt,
+            _ => return None,
+        })
+    }
+}
+
+/// One line of the live feed: what changed, whose, when. Ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// Its place in the feed; larger is later (see `ActivityRepo`).
+    pub seq: i64,
+    pub tenant_key: String,
+    pub kind: ActivityKind,
+    pub ticket_id: String,
+    pub subject: String,
+    /// An attempt's number (from 1, as `event_attempts` counts); else 0.
+    pub number: i64,
+    /// Unix milliseconds.
+    pub at: i64,
+}

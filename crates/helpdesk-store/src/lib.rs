@@ -56,9 +56,9 @@ pub use model::*;
 pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
-    AuditRepo, BlobClaim, ConsoleTokenRepo, DirectoryRepo, EventRepo, FaqRepo, FieldRepo,
-    ImageRepo, InspectRepo, KeyRepo, LimitsRepo, MetadataStore, PeopleRepo, RetentionRepo,
-    ScanRepo, TicketRepo, TransferRepo,
+    ActivityRepo, AuditRepo, BlobClaim, ConsoleTokenRepo, DirectoryRepo, EventRepo, FaqRepo,
+    FieldRepo, ImageRepo, InspectRepo, KeyRepo, LimitsRepo, MetadataStore, PeopleRepo,
+    RetentionRepo, ScanRepo, TicketRepo, TransferRepo,
 };
 pub use safety::*;
 pub use screen::{ScanFailure, ScanOutcome, ScanPolicy, Screening};

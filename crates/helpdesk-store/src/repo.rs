@@ -525,6 +525,21 @@ pub trait ConsoleTokenRepo: Send + Sync + 'static {
     async fn revoke_console_token(&self, token_id: &str) -> Result<ConsoleToken>;
 }
 
+/// The live feed the console streams (`GET /live`): a row per ticket
+/// opened or changed, message posted and event delivery attempted, written
+/// in the change's own transaction, ids only. `seq` grows with every row;
+/// on PostgreSQL a row may commit after a later-numbered one, so a reader
+/// that must miss nothing reads again a little behind what it has seen.
+#[async_trait]
+pub trait ActivityRepo: Send + Sync + 'static {
+    /// The rows after `after`, oldest first, at most `limit`.
+    async fn activity_after(&self, after: i64, limit: u32) -> Result<Vec<Activity>>;
+    /// The largest `seq` written so far (0 for none).
+    async fn activity_head(&self) -> Result<i64>;
+    /// Removes at most `limit` rows older than `before_ms`; how many went.
+    async fn prune_activity(&self, before_ms: i64, limit: u32) -> Result<u64>;
+}
+
 pub trait MetadataStore:
     KeyRepo
     + DirectoryRepo
@@ -541,6 +556,7 @@ pub trait MetadataStore:
     + TransferRepo
     + InspectRepo
     + ConsoleTokenRepo
+    + ActivityRepo
 {
 }
 
@@ -560,5 +576,6 @@ impl<T> MetadataStore for T where
         + TransferRepo
         + InspectRepo
         + ConsoleTokenRepo
+        + ActivityRepo
 {
 }

@@ -17,6 +17,8 @@ use helpdesk_store::{
 };
 
 // Beside this file, not in tests/ (where Cargo would build it alone).
+#[path = "backends/activity.rs"]
+mod activity;
 #[path = "backends/event_history.rs"]
 mod event_history;
 

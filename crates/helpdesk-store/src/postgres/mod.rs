@@ -46,6 +46,8 @@ macro_rules! skip_locked {
 fn fts_query(tokens: &[String]) -> String {
     tokens.join(" ")
 }
+#[path = "../sql/activity.rs"]
+mod activity;
 #[path = "../sql/audit.rs"]
 mod audit;
 #[path = "../sql/console_tokens.rs"]

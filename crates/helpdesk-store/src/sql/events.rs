@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::activity::record_activity;
 use super::{Db, Meta};
 use crate::attempts::headers_json;
 use crate::records::{EventAttemptRow, EventConfigRow, EventRow};
@@ -208,7 +209,7 @@ impl EventRepo for Meta {
                 "UPDATE events SET delivered_at = $2, attempts = attempts + 1,
                                    attempts_total = attempts_total + 1, claimed_until = 0,
                                    last_error = NULL WHERE seq = $1
-                 RETURNING event_id, attempts_total",
+                 RETURNING event_id, attempts_total, ticket_id",
             )
             .bind(seq)
             .bind(now_ms),
@@ -216,7 +217,7 @@ impl EventRepo for Meta {
                 "UPDATE events SET next_attempt_at = $2, attempts = attempts + 1,
                                    attempts_total = attempts_total + 1, claimed_until = 0,
                                    last_error = $3 WHERE seq = $1
-                 RETURNING event_id, attempts_total",
+                 RETURNING event_id, attempts_total, ticket_id",
             )
             .bind(seq)
             .bind(*at_ms)
@@ -225,7 +226,7 @@ impl EventRepo for Meta {
                 "UPDATE events SET failed_at = $2, attempts = attempts + 1,
                                    attempts_total = attempts_total + 1, claimed_until = 0,
                                    last_error = $3 WHERE seq = $1
-                 RETURNING event_id, attempts_total",
+                 RETURNING event_id, attempts_total, ticket_id",
             )
             .bind(seq)
             .bind(now_ms)
@@ -233,8 +234,8 @@ impl EventRepo for Meta {
         };
         let mut tx = self.write().await?;
         // Gone (a reset) while it was being sent: nothing to record.
-        let numbered: Option<(String, i64)> = query.fetch_optional(&mut *tx).await?;
-        if let Some((event_id, number)) = numbered {
+        let numbered: Option<(String, i64, String)> = query.fetch_optional(&mut *tx).await?;
+        if let Some((event_id, number, ticket_id)) = numbered {
             let body = &attempt.body[..attempt.body.len().min(ATTEMPT_BODY_CAP)];
             let truncated = attempt.body_truncated || body.len() < attempt.body.len();
             sqlx::query(
@@ -254,6 +255,14 @@ impl EventRepo for Meta {
             .bind(truncated)
             .bind(attempt.error.as_deref().map(without_nul))
             .execute(&mut *tx)
+            .await?;
+            record_activity(
+                &mut tx,
+                ActivityKind::Attempt,
+                &ticket_id,
+                &event_id,
+                number,
+            )
             .await?;
         }
         tx.commit().await?;

@@ -6,6 +6,7 @@ use helpdesk_core::events as wire_events;
 use helpdesk_core::ids::{self, MessageRef};
 use sqlx::Row;
 
+use super::activity::record_activity;
 use super::events::record_events;
 use super::images::lock_live_images;
 use super::people::users_in;
@@ -79,6 +80,14 @@ impl TicketRepo for Meta {
             &ticket.ticket_id,
             wire_events::TICKET_CREATED,
             |_| wire_events::ticket_created(&facts),
+        )
+        .await?;
+        record_activity(
+            &mut tx,
+            ActivityKind::Ticket,
+            &ticket.ticket_id,
+            &ticket.ticket_id,
+            0,
         )
         .await?;
         tx.commit().await?;
@@ -334,6 +343,14 @@ impl TicketRepo for Meta {
             |_| wire_events::ticket_updated(&updated),
         )
         .await?;
+        record_activity(
+            &mut tx,
+            ActivityKind::TicketUpdated,
+            &new.ticket_id,
+            &new.ticket_id,
+            0,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some((old, new)))
     }
@@ -425,6 +442,14 @@ impl TicketRepo for Meta {
             )
             .await?;
         }
+        record_activity(
+            &mut tx,
+            ActivityKind::Message,
+            &message.ticket_id,
+            &message.message_id,
+            0,
+        )
+        .await?;
         tx.commit().await?;
         Ok(message)
     }

@@ -114,7 +114,7 @@ pub(super) async fn upsert_one(
 
 /// What `reset` removes, children first; each binds the tenant as `$1`,
 /// NULL for every tenant.
-pub(super) const RESET: [&str; 11] = [
+pub(super) const RESET: [&str; 12] = [
     "DELETE FROM message_images WHERE message_pk IN (
          SELECT m.id FROM messages m JOIN tickets t ON t.ticket_id = m.ticket_id
          JOIN helpdesks h ON h.helpdesk_id = t.helpdesk_id
@@ -138,5 +138,6 @@ pub(super) const RESET: [&str; 11] = [
          WHERE $1 IS NULL OR a.tenant_key = $1)",
     "DELETE FROM events WHERE app_id IN (
          SELECT app_id FROM apps WHERE $1 IS NULL OR tenant_key = $1)",
+    "DELETE FROM activity WHERE $1 IS NULL OR tenant_key = $1",
     crate::sql::BUMP,
 ];

@@ -50,6 +50,8 @@ fn fts_query(tokens: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+#[path = "../sql/activity.rs"]
+mod activity;
 #[path = "../sql/audit.rs"]
 mod audit;
 #[path = "../sql/console_tokens.rs"]
