@@ -1,45 +1,100 @@
-// The lightbox of a ticket's images: a <dialog>, opened from a thumbnail,
-// arrow keys to move, Esc (the dialog's own) to close; focus returns to the
-// thumbnail that opened it. Without this script the thumbnails are links
-// to the originals.
+// The console's own script. Without it every page still works: thumbnails
+// are links to the originals, and a reload shows what is new.
+//
+// - The lightbox of a ticket's (or FAQ's) images: a <dialog>, opened from a
+//   thumbnail, arrow keys to move, Esc (the dialog's own) to close; focus
+//   returns to the thumbnail that opened it. Thumbnails the live stream adds
+//   join in: the list is read when the lightbox opens.
+// - Copy buttons: an image's ticket_images curl, an event's curl.
 (function () {
   "use strict";
+
   const dialog = document.getElementById("lightbox");
-  if (!dialog) return;
-  const img = document.getElementById("lightbox-img");
-  const caption = document.getElementById("lightbox-caption");
-  const download = document.getElementById("lightbox-download");
-  const links = Array.from(document.querySelectorAll("a.thumb"));
-  let at = -1;
-  let opener = null;
+  if (dialog) {
+    const img = document.getElementById("lightbox-img");
+    const caption = document.getElementById("lightbox-caption");
+    const download = document.getElementById("lightbox-download");
+    let links = [];
+    let at = -1;
+    let opener = null;
 
-  function show(i) {
-    at = (i + links.length) % links.length;
-    const link = links[at];
-    const thumb = link.querySelector("img");
-    img.src = link.href;
-    img.alt = thumb ? thumb.alt : "";
-    caption.textContent = (thumb ? thumb.alt : "") + " (" + (at + 1) + " of " + links.length + ")";
-    download.href = link.href;
-  }
+    const show = function (i) {
+      at = (i + links.length) % links.length;
+      const link = links[at];
+      const thumb = link.querySelector("img");
+      img.src = link.href;
+      img.alt = thumb ? thumb.alt : "";
+      caption.textContent = (thumb ? thumb.alt : "") + " (" + (at + 1) + " of " + links.length + ")";
+      download.href = link.href;
+    };
 
-  links.forEach(function (link, i) {
-    link.addEventListener("click", function (e) {
+    document.addEventListener("click", function (e) {
+      const link = e.target.closest && e.target.closest("a.thumb");
+      if (!link) return;
       e.preventDefault();
+      links = Array.from(document.querySelectorAll("a.thumb"));
       opener = link;
-      show(i);
+      show(links.indexOf(link));
       dialog.showModal();
     });
-  });
-  document.getElementById("lightbox-prev").addEventListener("click", function () { show(at - 1); });
-  document.getElementById("lightbox-next").addEventListener("click", function () { show(at + 1); });
-  document.getElementById("lightbox-close").addEventListener("click", function () { dialog.close(); });
-  dialog.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowRight") { e.preventDefault(); show(at + 1); }
-    if (e.key === "ArrowLeft") { e.preventDefault(); show(at - 1); }
-  });
-  dialog.addEventListener("close", function () {
-    img.removeAttribute("src");
-    if (opener) opener.focus();
+    document.getElementById("lightbox-prev").addEventListener("click", function () { show(at - 1); });
+    document.getElementById("lightbox-next").addEventListener("click", function () { show(at + 1); });
+    document.getElementById("lightbox-close").addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowRight") { e.preventDefault(); show(at + 1); }
+      if (e.key === "ArrowLeft") { e.preventDefault(); show(at - 1); }
+    });
+    dialog.addEventListener("close", function () {
+      img.removeAttribute("src");
+      if (opener) opener.focus();
+    });
+  }
+
+  const say = function (text) {
+    const region = document.getElementById("live-say");
+    if (region) region.textContent = text;
+  };
+
+  const copy = function (text, button) {
+    const done = function () {
+      const was = button.textContent;
+      button.textContent = "Copied";
+      say("Copied to the clipboard");
+      setTimeout(function () { button.textContent = was; }, 1500);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { say("The browser refused the clipboard"); });
+    }
+  };
+
+  // A ticket image's curl, from its thumbnail's message and index.
+  const imageCurl = function (button) {
+    const item = button.closest("li");
+    const link = item && item.querySelector("a.thumb");
+    const timeline = document.getElementById("timeline");
+    if (!link || !timeline) return null;
+    const q = new URLSearchParams({
+      ticket_id: timeline.dataset.ticket,
+      msg_id: link.dataset.msg,
+      index: link.dataset.index,
+    });
+    return 'curl -H "Authorization: Bearer $TOKEN" -H "X-Lark-Helpdesk-Authorization: $HELPDESK_CREDENTIAL" "' +
+      timeline.dataset.api + "/open-apis/helpdesk/v1/ticket_images?" + q.toString() + '"';
+  };
+
+  document.addEventListener("click", function (e) {
+    const button = e.target.closest && e.target.closest("button.copy-curl, button.copy");
+    if (!button) return;
+    let text = null;
+    if (button.classList.contains("copy-curl")) {
+      text = imageCurl(button);
+    } else {
+      const source = document.getElementById(button.dataset.copy);
+      text = source ? source.value : null;
+    }
+    if (text) {
+      button.dataset.copied = text;
+      copy(text, button);
+    }
   });
 })();

@@ -9,12 +9,15 @@
 //! ticket, message and index, never by their hash, so no session learns
 //! what another tenant stored.
 //!
-//! Pages are askama templates rendered on the server; the few scripts
-//! (the lightbox) and the style sheet are our own, embedded in the binary.
+//! Pages are askama templates rendered on the server; `/live` streams
+//! their new parts (see `live`), which htmx's SSE extension swaps in. htmx
+//! is vendored (`assets/VENDORED.md`); the lightbox script and the style
+//! sheet are our own; all are embedded in the binary.
 
 pub mod auth;
 mod events;
 mod guard;
+mod live;
 mod pages;
 pub mod thumbs;
 mod zip;
@@ -51,6 +54,7 @@ pub struct Console {
     public_origin: Option<String>,
     api_base: String,
     thumbs: thumbs::Thumbs,
+    live: live::Live,
 }
 
 /// A console ready to serve, and the one-time token of its start-up link.
@@ -75,12 +79,13 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         .as_ref()
         .map(|u| u.origin().ascii_serialization());
     let console = Arc::new(Console {
-        stores,
+        stores: stores.clone(),
         auth,
         public_host,
         public_origin,
         api_base: config.api_base,
         thumbs: thumbs::Thumbs::new(&config.thumbs),
+        live: live::Live::start(stores.clone()),
     });
     let router = Router::new()
         .route("/", get(pages::index))
@@ -97,6 +102,7 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
             "/tickets/{id}/messages/{msg_id}/images/{index}/thumb",
             get(pages::ticket_thumb),
         )
+        .route("/live", get(live::live))
         .route("/events", get(events::events))
         .route("/events/{id}", get(events::event))
         .route(

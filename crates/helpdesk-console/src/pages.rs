@@ -131,15 +131,48 @@ pub fn size(bytes: &u64) -> String {
 #[template(path = "index.html")]
 struct Index {
     tenants: Vec<helpdesk_store::TenantCounts>,
+    /// The latest activity, newest first.
+    recent: Vec<crate::live::ActivityView>,
+    failed: Vec<crate::events::Listed>,
+    head: i64,
 }
+
+/// Activity rows the front page shows before its stream adds more.
+const RECENT_SHOWN: usize = 20;
+/// Rows of the feed the front page reads to find them.
+const RECENT_READ: i64 = 500;
+/// Failed deliveries the front page lists.
+const FAILED_SHOWN: usize = 10;
 
 pub async fn index(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<Principal>,
 ) -> Page {
-    let mut tenants = console.stores.meta.tenant_counts().await.map_err(failed)?;
+    let meta = &console.stores.meta;
+    let mut tenants = meta.tenant_counts().await.map_err(failed)?;
     tenants.retain(|t| who.scope.sees(&t.tenant_key));
-    Ok(Index { tenants }.into_response())
+    let head = meta.activity_head().await.map_err(failed)?;
+    let mut recent: Vec<_> = meta
+        .activity_after((head - RECENT_READ).max(0), RECENT_READ as u32)
+        .await
+        .map_err(failed)?
+        .iter()
+        .rev()
+        .filter(|a| who.scope.sees(&a.tenant_key))
+        .map(crate::live::ActivityView::of)
+        .collect();
+    recent.truncate(RECENT_SHOWN);
+    let mut failed_events = crate::events::listed(&console, &who, "", true, FAILED_SHOWN as u32)
+        .await
+        .map_err(failed)?;
+    failed_events.truncate(FAILED_SHOWN);
+    Ok(Index {
+        tenants,
+        recent,
+        failed: failed_events,
+        head,
+    }
+    .into_response())
 }
 
 struct HelpdeskView {
@@ -205,9 +238,10 @@ pub async fn tenant(
     .into_response())
 }
 
-struct MessageView {
-    message: Message,
-    images: Vec<TicketImage>,
+/// A message of the timeline and its images, as its part shows them.
+pub struct MessageView {
+    pub message: Message,
+    pub images: Vec<TicketImage>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -218,6 +252,8 @@ struct TicketPage {
     messages: Vec<MessageView>,
     image_count: usize,
     api_base: String,
+    /// The live stream starts after this row of the feed.
+    head: i64,
 }
 
 /// Messages shown on a ticket's page.
@@ -248,6 +284,8 @@ pub async fn ticket(
 ) -> Page {
     let (tenant_key, ticket) = visible_ticket(&console, &who, &id).await?;
     let meta = &console.stores.meta;
+    // Read before the messages: what commits after is streamed.
+    let head = meta.activity_head().await.map_err(failed)?;
     let page = meta
         .messages(
             &ticket.ticket_id,
@@ -284,6 +322,7 @@ pub async fn ticket(
         messages,
         image_count,
         api_base: console.api_base.clone(),
+        head,
     }
     .into_response())
 }
@@ -433,6 +472,16 @@ pub async fn go(
         }),
         _ => Err(not_found().await),
     }
+}
+
+/// Where a ticket's image is, by message and index (its thumbnails are
+/// below it).
+pub fn image_path(ticket_id: &str, message_id: &str, index: &u32) -> String {
+    format!(
+        "/tickets/{}/messages/{}/images/{index}",
+        path_part(ticket_id),
+        path_part(message_id)
+    )
 }
 
 /// An id as a path segment: ids are ASCII letters, digits, `_` and `-`;
