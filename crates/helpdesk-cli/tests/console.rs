@@ -326,3 +326,93 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
     assert_eq!(again.status(), 401);
     server.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_tickets_page_fifty_at_a_time_and_filter_by_guest_status_and_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, link) = console(dir.path(), &[]);
+    let a = provision(dir.path());
+    let c = a.client(&server.base);
+    let mut tickets = Vec::new();
+    for _ in 0..51 {
+        tickets.push(open_ticket(&c).await);
+    }
+    let other_guest = c
+        .start_service(&helpdesk_client::StartService {
+            open_id: "ou_someone_else".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .ticket_id;
+    let session = sign_in(&link).await;
+    let page = |query: String| {
+        let session = session.clone();
+        let url = url.clone();
+        let key = a.tenant_key.clone();
+        async move {
+            let res = http()
+                .get(format!("{url}/tenants/{key}{query}"))
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{query}");
+            res.text().await.unwrap()
+        }
+    };
+    let shown = |html: &str| {
+        tickets
+            .iter()
+            .chain([&other_guest])
+            .filter(|t| html.contains(&format!("/tickets/{t}\"")))
+            .count()
+    };
+
+    let first = page(String::new()).await;
+    assert!(first.contains("Tickets (52)"), "every ticket counted");
+    assert_eq!(shown(&first), 50, "fifty a page");
+    let older = first
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .map(|s| {
+            s.split('"')
+                .next()
+                .unwrap()
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
+        })
+        .expect("a link to the older tickets");
+    let second = http()
+        .get(format!("{url}{older}"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown(&second), 2, "the rest on page 2: {older}");
+    let everyone = tickets.iter().chain([&other_guest]).all(|t| {
+        let link = format!("/tickets/{t}\"");
+        first.contains(&link) != second.contains(&link)
+    });
+    assert!(everyone, "each ticket on exactly one page");
+    assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+
+    let by_guest = page("?guest=ou_someone_else".into()).await;
+    assert_eq!(shown(&by_guest), 1);
+    assert!(by_guest.contains(&format!("/tickets/{other_guest}\"")));
+    assert_eq!(shown(&page("?status=50".into()).await), 0, "none closed");
+    assert_eq!(shown(&page("?status=1&from=2000-01-01".into()).await), 50);
+    assert_eq!(
+        shown(&page("?to=2000-01-01".into()).await),
+        0,
+        "none that old"
+    );
+    let bad = page("?from=2026-02-31".into()).await;
+    assert!(bad.contains("dates are YYYY-MM-DD"), "a bad date says so");
+    assert_eq!(shown(&bad), 50, "and the filter is not applied");
+    server.terminate();
+}

@@ -180,6 +180,10 @@ struct HelpdeskView {
     agents: Vec<helpdesk_store::Agent>,
     tickets: Vec<Ticket>,
     total: u64,
+    /// The page shown (from 1), and the query string of its neighbours.
+    page: u64,
+    newer: Option<String>,
+    older: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -189,15 +193,111 @@ struct TenantPage {
     name: String,
     apps: Vec<App>,
     helpdesks: Vec<HelpdeskView>,
+    /// Every helpdesk of the tenant, for the filter's choice.
+    all_helpdesks: Vec<Helpdesk>,
+    filter: TicketFilter,
+    /// The filter could not be read: why.
+    filter_error: Option<&'static str>,
 }
 
-/// Tickets listed per helpdesk on a tenant's page.
+/// Tickets listed per helpdesk and page on a tenant's page.
 const TICKETS_SHOWN: u64 = 50;
+
+/// The tenant page's ticket filter, as its form sends it (GET).
+#[derive(Deserialize, Default, Clone)]
+pub struct TicketFilter {
+    #[serde(default)]
+    helpdesk: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    guest: String,
+    /// `YYYY-MM-DD` (UTC), created on or after.
+    #[serde(default)]
+    from: String,
+    /// `YYYY-MM-DD` (UTC), created on or before.
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+impl TicketFilter {
+    /// The store's query for page `page`, or why the filter is not one.
+    fn query(&self, page: u64) -> Result<TicketQuery, &'static str> {
+        let status = match self.status.trim() {
+            "" => Vec::new(),
+            s => vec![s
+                .parse::<i64>()
+                .map_err(|_| "status is a number (1 open, 50 closed, ...)")?],
+        };
+        let day = |s: &str| -> Result<Option<i64>, &'static str> {
+            match s.trim() {
+                "" => Ok(None),
+                s => days_from_civil(s)
+                    .map(|d| Some(d * 86_400))
+                    .ok_or("dates are YYYY-MM-DD"),
+            }
+        };
+        let from = day(&self.from)?;
+        let to = day(&self.to)?.map(|d| d + 86_399);
+        let guest = self.guest.trim();
+        Ok(TicketQuery {
+            statuses: status,
+            guest_id: (!guest.is_empty()).then(|| guest.to_string()),
+            created: (from, to),
+            offset: (page - 1) * TICKETS_SHOWN,
+            limit: TICKETS_SHOWN,
+            ..TicketQuery::default()
+        })
+    }
+
+    /// This filter's query string at `page`, for one helpdesk.
+    fn link(&self, helpdesk_id: &str, page: u64) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("helpdesk", helpdesk_id);
+        for (k, v) in [
+            ("status", &self.status),
+            ("guest", &self.guest),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !v.trim().is_empty() {
+                q.append_pair(k, v.trim());
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        q.finish()
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (UTC); None if it is not one.
+pub fn days_from_civil(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    // Howard Hinnant's algorithm, the inverse of `civil`.
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    // 2026-02-31 is not a day: it must read back as itself.
+    let (yy, mm, dd, ..) = civil(days * 86_400);
+    (yy == year && mm == m && dd == d).then_some(days)
+}
 
 pub async fn tenant(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<Principal>,
     Path(key): Path<String>,
+    Query(filter): Query<TicketFilter>,
 ) -> Page {
     let meta = &console.stores.meta;
     let tenants = meta.tenant_counts().await.map_err(failed)?;
@@ -208,25 +308,50 @@ pub async fn tenant(
         return Err(not_found().await);
     };
     let apps = meta.apps(Some(&key)).await.map_err(failed)?;
+    let all_helpdesks = meta.helpdesks(Some(&key)).await.map_err(failed)?;
+    let page = filter.page.unwrap_or(1).clamp(1, 10_000);
+    let (query, filter_error) = match filter.query(page) {
+        Ok(q) => (q, None),
+        Err(e) => (
+            TicketQuery {
+                limit: TICKETS_SHOWN,
+                ..TicketQuery::default()
+            },
+            Some(e),
+        ),
+    };
     let mut helpdesks = Vec::new();
-    for helpdesk in meta.helpdesks(Some(&key)).await.map_err(failed)? {
-        let agents = meta.agents(&helpdesk.helpdesk_id).await.map_err(failed)?;
-        let page = meta
-            .tickets(
-                &key,
-                &helpdesk.helpdesk_id,
-                &TicketQuery {
-                    limit: TICKETS_SHOWN,
-                    ..TicketQuery::default()
+    for helpdesk in all_helpdesks.iter().cloned() {
+        let chosen = filter.helpdesk == helpdesk.helpdesk_id;
+        if !filter.helpdesk.is_empty() && !chosen {
+            continue;
+        }
+        // Only the chosen helpdesk pages; without a choice, each shows its first.
+        let (page, query) = if chosen {
+            (page, query.clone())
+        } else {
+            (
+                1,
+                TicketQuery {
+                    offset: 0,
+                    ..query.clone()
                 },
             )
+        };
+        let agents = meta.agents(&helpdesk.helpdesk_id).await.map_err(failed)?;
+        let found = meta
+            .tickets(&key, &helpdesk.helpdesk_id, &query)
             .await
             .map_err(failed)?;
+        let shown = query.offset + found.tickets.len() as u64;
         helpdesks.push(HelpdeskView {
+            newer: (page > 1).then(|| filter.link(&helpdesk.helpdesk_id, page - 1)),
+            older: (shown < found.total).then(|| filter.link(&helpdesk.helpdesk_id, page + 1)),
             helpdesk,
             agents,
-            tickets: page.tickets,
-            total: page.total,
+            tickets: found.tickets,
+            total: found.total,
+            page,
         });
     }
     Ok(TenantPage {
@@ -234,6 +359,9 @@ pub async fn tenant(
         name: tenant.name,
         apps,
         helpdesks,
+        all_helpdesks,
+        filter,
+        filter_error,
     }
     .into_response())
 }
@@ -528,6 +656,26 @@ mod tests {
         assert_eq!(utc(&0), "1970-01-01 00:00:00");
         assert_eq!(utc(&1_795_000_000), "2026-11-18 11:06:40");
         assert_eq!(utc(&951_782_400), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn dates_read_back_as_days() {
+        assert_eq!(days_from_civil("1970-01-01"), Some(0));
+        assert_eq!(days_from_civil("2000-02-29"), Some(951_782_400 / 86_400));
+        assert_eq!(
+            days_from_civil("2026-11-18").map(|d| d * 86_400),
+            Some(1_795_000_000 - 1_795_000_000 % 86_400)
+        );
+        for bad in [
+            "2026-02-31",
+            "2025-02-29",
+            "2026-13-01",
+            "26-1-1x",
+            "",
+            "2026-00-10",
+        ] {
+            assert_eq!(days_from_civil(bad), None, "{bad}");
+        }
     }
 
     #[test]
