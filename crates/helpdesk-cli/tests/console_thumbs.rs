@@ -117,6 +117,19 @@ async fn thumbnails_fit_their_box_never_upscale_turn_upright_and_answer_304() {
             .unwrap();
         assert_eq!(again.status(), 304);
     }
+    // The ticket's page states each image's dimensions, as its header
+    // does (the rotated JPEG's as stored).
+    let page = get(&format!("{url}/tickets/{}", t.ticket), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let stated: Vec<&str> = page
+        .split("<dt>Dimensions</dt><dd>")
+        .skip(1)
+        .map(|s| s.split(" px</dd>").next().unwrap())
+        .collect();
+    assert_eq!(stated, ["800x600", "120x90", "24x16"]);
     let bad = get(
         &format!("{url}{}", thumb_path(&t.ticket, at[0].0, 0, 300)),
         &session,

@@ -436,7 +436,12 @@ async fn render(
                 0 => format!("New message from {}", message.user_name),
                 n => format!("New message from {} with {n} images", message.user_name),
             };
-            let m = MessageView { message, images };
+            let dimensions = crate::pages::dimensions_of(console, &images).await;
+            let m = MessageView {
+                message,
+                images,
+                dimensions,
+            };
             (
                 "message",
                 LiveMessage {

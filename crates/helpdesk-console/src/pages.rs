@@ -370,6 +370,33 @@ pub async fn tenant(
 pub struct MessageView {
     pub message: Message,
     pub images: Vec<TicketImage>,
+    /// Each image's header dimensions, in the order of `images`.
+    pub dimensions: Vec<Option<helpdesk_media::thumb::Dimensions>>,
+}
+
+/// The header dimensions of each live image, eight read at a time (each
+/// once: the console keeps them).
+pub async fn dimensions_of(
+    console: &Console,
+    images: &[TicketImage],
+) -> Vec<Option<helpdesk_media::thumb::Dimensions>> {
+    use futures::StreamExt;
+    // Futures of an async fn, not of a closure: the stream stays Send.
+    let each: Vec<_> = images.iter().map(|i| dimensions_one(console, i)).collect();
+    futures::stream::iter(each).buffered(8).collect().await
+}
+
+async fn dimensions_one(
+    console: &Console,
+    image: &TicketImage,
+) -> Option<helpdesk_media::thumb::Dimensions> {
+    if image.deleted {
+        return None;
+    }
+    console
+        .thumbs
+        .dimensions(console.stores.blobs.as_ref(), &image.sha256)
+        .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -424,24 +451,28 @@ pub async fn ticket(
         )
         .await
         .map_err(failed)?;
-    let mut by_message: BTreeMap<String, Vec<TicketImage>> = BTreeMap::new();
     let images = meta
         .ticket_images(&ticket.ticket_id)
         .await
         .map_err(failed)?;
     let image_count = images.iter().filter(|i| !i.deleted).count();
-    for image in images {
-        by_message
-            .entry(image.message_id.clone())
-            .or_default()
-            .push(image);
+    let dimensions = dimensions_of(&console, &images).await;
+    let mut by_message: BTreeMap<String, (Vec<TicketImage>, Vec<_>)> = BTreeMap::new();
+    for (image, dims) in images.into_iter().zip(dimensions) {
+        let entry = by_message.entry(image.message_id.clone()).or_default();
+        entry.0.push(image);
+        entry.1.push(dims);
     }
     let messages = page
         .messages
         .into_iter()
-        .map(|message| MessageView {
-            images: by_message.remove(&message.message_id).unwrap_or_default(),
-            message,
+        .map(|message| {
+            let (images, dimensions) = by_message.remove(&message.message_id).unwrap_or_default();
+            MessageView {
+                images,
+                dimensions,
+                message,
+            }
         })
         .collect();
     Ok(TicketPage {

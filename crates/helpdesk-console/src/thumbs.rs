@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use helpdesk_media::thumb::{self, Thumb, Width};
+use helpdesk_media::thumb::{self, Dimensions, Thumb, Width};
 use helpdesk_store::BlobStore;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
@@ -86,7 +86,15 @@ impl Weighter<(String, Width), Served> for ByBytes {
 pub struct Thumbs {
     permits: Semaphore,
     cache: Cache<(String, Width), Served, ByBytes>,
+    /// Each image's header dimensions by SHA-256 (None: unreadable).
+    dimensions: Cache<String, Option<Dimensions>>,
 }
+
+/// Images whose dimensions are kept (about 100 bytes each).
+const DIMENSIONS_KEPT: usize = 100_000;
+/// How much of an image is read to find its header's dimensions: a JPEG's
+/// size comes after its EXIF and ICC segments, at most 64 KiB each.
+const HEADER_READ: usize = 512 * 1024;
 
 /// The strong ETag of a thumbnail.
 pub fn etag(sha256: &str, width: Width) -> String {
@@ -99,7 +107,27 @@ impl Thumbs {
         Thumbs {
             permits: Semaphore::new(config.workers.max(1)),
             cache: Cache::with_weighter(items, config.cache_bytes.max(1), ByBytes),
+            dimensions: Cache::new(DIMENSIONS_KEPT),
         }
+    }
+
+    /// The dimensions the blob `sha256`'s header states, read once (from its
+    /// first bytes, never decoding); None when it cannot be read.
+    pub async fn dimensions(&self, blobs: &dyn BlobStore, sha256: &str) -> Option<Dimensions> {
+        let guard = match self.dimensions.get_value_or_guard_async(sha256).await {
+            Ok(found) => return found,
+            Err(guard) => guard,
+        };
+        let found = match header_dimensions(blobs, sha256).await {
+            Ok(found) => found,
+            Err(e) => {
+                // Not kept: the store may answer next time.
+                tracing::warn!(error = %e, sha256, "console: cannot read an image's header");
+                return None;
+            }
+        };
+        let _ = guard.insert(found);
+        found
     }
 
     /// The thumbnail of the blob `sha256` at `width`, made once.
@@ -150,6 +178,26 @@ impl Thumbs {
             }
         }
     }
+}
+
+/// The dimensions from the blob's first bytes, read until its header gives
+/// them or [`HEADER_READ`] bytes did not.
+async fn header_dimensions(
+    blobs: &dyn BlobStore,
+    sha256: &str,
+) -> helpdesk_store::Result<Option<Dimensions>> {
+    let mut stream = blobs.get(sha256).await?;
+    let mut head = Vec::new();
+    while let Some(chunk) = stream.try_next().await? {
+        head.extend_from_slice(&chunk);
+        if let Ok(found) = thumb::probe(&head) {
+            return Ok(Some(found));
+        }
+        if head.len() >= HEADER_READ {
+            break;
+        }
+    }
+    Ok(thumb::probe(&head).ok())
 }
 
 async fn read(blobs: &dyn BlobStore, sha256: &str) -> helpdesk_store::Result<Bytes> {
