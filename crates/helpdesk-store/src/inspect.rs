@@ -29,6 +29,33 @@ pub struct TicketImage {
     pub deleted: bool,
 }
 
+impl TicketImage {
+    /// Its bytes' SHA-256 while they may be shown.
+    pub fn live_sha256(&self) -> Option<&str> {
+        (!self.deleted).then_some(self.sha256.as_str())
+    }
+}
+
+/// One image of an FAQ's answer, in answer order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaqImage {
+    pub index: u32,
+    pub image_key: String,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    pub file_name: String,
+    /// Deleted, or its bytes quarantined: `faq_image` answers 404.
+    pub deleted: bool,
+}
+
+impl FaqImage {
+    /// Its bytes' SHA-256 while they may be shown.
+    pub fn live_sha256(&self) -> Option<&str> {
+        (!self.deleted).then_some(self.sha256.as_str())
+    }
+}
+
 /// What an id names, and whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Located {

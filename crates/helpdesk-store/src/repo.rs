@@ -503,7 +503,14 @@ pub trait InspectRepo: Send + Sync + 'static {
     /// The images of a ticket's messages, in message order then by index;
     /// deleted and quarantined ones included, marked.
     async fn ticket_images(&self, ticket_id: &str) -> Result<Vec<TicketImage>>;
-    /// What a ticket, message, image key, FAQ or event id names.
+    /// An FAQ (not one deleted for good) and its tenant's key, whatever
+    /// its helpdesk.
+    async fn faq_anywhere(&self, faq_id: &str) -> Result<Option<(String, Faq)>>;
+    /// The images an FAQ's answer holds, in answer order; deleted and
+    /// quarantined ones included, marked.
+    async fn faq_images(&self, faq_id: &str) -> Result<Vec<FaqImage>>;
+    /// What a ticket, message, image key, FAQ or event id names (an FAQ
+    /// deleted for good names nothing).
     async fn locate(&self, any_id: &str) -> Result<Option<Located>>;
 }
 

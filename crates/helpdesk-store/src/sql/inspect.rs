@@ -90,10 +90,56 @@ impl InspectRepo for Meta {
             .collect()
     }
 
+    async fn faq_anywhere(&self, faq_id: &str) -> Result<Option<(String, Faq)>> {
+        let Some(row) = sqlx::query(
+            "SELECT h.tenant_key, f.helpdesk_id FROM faqs f
+             JOIN helpdesks h ON h.helpdesk_id = f.helpdesk_id
+             WHERE f.faq_id = $1 AND f.status <> $2",
+        )
+        .bind(id(faq_id))
+        .bind(FAQ_GONE)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let tenant_key: String = row.try_get("tenant_key")?;
+        let helpdesk_id: String = row.try_get("helpdesk_id")?;
+        Ok(self
+            .faq(&helpdesk_id, faq_id)
+            .await?
+            .map(|f| (tenant_key, f)))
+    }
+
+    async fn faq_images(&self, faq_id: &str) -> Result<Vec<FaqImage>> {
+        let rows = sqlx::query(concat!(
+            "SELECT fi.idx, fi.image_key, i.sha256, i.size, i.content_type, i.file_name, ",
+            quarantined_or_deleted!("i"),
+            " FROM faq_images fi JOIN images i ON i.image_key = fi.image_key
+             WHERE fi.faq_id = $1 ORDER BY fi.idx"
+        ))
+        .bind(id(faq_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FaqImage {
+                    index: r.try_get::<i64, _>("idx")?.max(0) as u32,
+                    image_key: r.try_get("image_key")?,
+                    sha256: r.try_get("sha256")?,
+                    size: r.try_get::<i64, _>("size")?.max(0) as u64,
+                    content_type: r.try_get("content_type")?,
+                    file_name: r.try_get("file_name")?,
+                    deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
     async fn locate(&self, any_id: &str) -> Result<Option<Located>> {
         // Each kind of id has a table of its own; ids never collide across
         // them (their prefixes and lengths differ), so the first hit is it.
-        let probes: [(&str, fn(String, String) -> Located); 4] = [
+        let probes: [(&str, fn(String, String) -> Located); 3] = [
             (
                 "SELECT h.tenant_key, k.ticket_id AS target FROM tickets k
                  JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id WHERE k.ticket_id = $1",
@@ -121,14 +167,6 @@ impl InspectRepo for Meta {
                     ticket_id: target,
                 },
             ),
-            (
-                "SELECT h.tenant_key, f.faq_id AS target FROM faqs f
-                 JOIN helpdesks h ON h.helpdesk_id = f.helpdesk_id WHERE f.faq_id = $1",
-                |tenant_key, target| Located::Faq {
-                    tenant_key,
-                    faq_id: target,
-                },
-            ),
         ];
         for (sql, found) in probes {
             if let Some(row) = sqlx::query(sql)
@@ -141,6 +179,12 @@ impl InspectRepo for Meta {
                     row.try_get("target")?,
                 )));
             }
+        }
+        if let Some((tenant_key, faq)) = self.faq_anywhere(any_id).await? {
+            return Ok(Some(Located::Faq {
+                tenant_key,
+                faq_id: faq.faq_id,
+            }));
         }
         let event = sqlx::query(
             "SELECT a.tenant_key, e.event_id FROM events e JOIN apps a ON a.app_id = e.app_id
