@@ -1,7 +1,8 @@
 //! `serve --demo`: a built-in fixtures file (`demo/fixtures.toml`) of a
-//! tenant, a custom app, a helpdesk, an agent and one ticket holding a
-//! text, an image and a post message with three images, made to hold at
-//! every start, and described in `<data-dir>/demo.json`.
+//! tenant, a custom app, a helpdesk, an agent, one ticket holding a text,
+//! an image and a post message with three images, and an FAQ whose answer
+//! holds two images, made to hold at every start, and described in
+//! `<data-dir>/demo.json`.
 
 use anyhow::{Context, Result};
 use helpdesk_core::auth::encode_helpdesk_credential;

@@ -1,12 +1,13 @@
 //! The inspector console (`serve --console-listen`), over real HTTP: who
 //! gets in, what a foreign site or a rebinding name gets, and that a
 //! ticket's page shows its images in the order `ticket_images` counts
-//! them, with the same bytes.
+//! them, with the same bytes, and an FAQ's page the images of its answer.
 
 use std::process::Command;
 
 use helpdesk_testkit::binary::*;
 use helpdesk_testkit::images::png;
+use helpdesk_testkit::photos;
 use reqwest::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 
@@ -211,6 +212,160 @@ async fn a_tickets_page_shows_its_images_in_index_order_with_the_bytes_ticket_im
     server.terminate();
 }
 
+/// An FAQ of the party's helpdesk, written by a new agent, whose answer
+/// holds `images` uploaded as `answer-<i>.png`: (faq_id, image keys, the
+/// agent's client).
+async fn faq_with_images(
+    dir: &std::path::Path,
+    party: &Party,
+    base: &str,
+    images: &[Vec<u8>],
+) -> (String, Vec<String>, helpdesk_client::UserClient) {
+    use helpdesk_client::{NewFaq, Richtext};
+    let (_, user) = agent_with_token(dir, party, "Lin");
+    let c = party.client(base);
+    let mut keys = Vec::new();
+    for (i, bytes) in images.iter().enumerate() {
+        keys.push(
+            c.upload_image(bytes.clone(), &format!("answer-{i}.png"))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut answer = vec![Richtext::text("Open Settings, then Export.")];
+    answer.extend(keys.iter().map(Richtext::image));
+    let agent = c.as_user(&user);
+    let faq = agent
+        .create_faq(&NewFaq {
+            question: "Where is the export?".into(),
+            answer: Some("Open Settings, then Export.".into()),
+            answer_richtext: answer,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    (faq.faq_id.unwrap(), keys, agent)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_faqs_page_shows_its_answer_and_images_with_the_bytes_faq_image_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, link) = console(dir.path(), &[]);
+    let party = provision(dir.path());
+    // Real pictures, for real thumbnails.
+    let images: Vec<Vec<u8>> = [(120, 90), (64, 48)]
+        .map(|(w, h)| photos::encode(image::ImageFormat::Png, &photos::picture(w, h)))
+        .to_vec();
+    let (faq_id, keys, agent) = faq_with_images(dir.path(), &party, &server.base, &images).await;
+    let session = sign_in(&link).await;
+    let get = |path: String| {
+        let session = session.clone();
+        async move {
+            http()
+                .get(path)
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let list = get(format!("{url}/faqs")).await.text().await.unwrap();
+    assert!(list.contains(&format!("/faqs/{faq_id}")), "{list}");
+    assert!(list.contains("Where is the export?"));
+    let page = get(format!("{url}/faqs/{faq_id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Open Settings, then Export."));
+    let hrefs: Vec<&str> = html
+        .match_indices("<a class=\"thumb\" href=\"")
+        .map(|(at, m)| html[at + m.len()..].split('"').next().unwrap())
+        .collect();
+    let want: Vec<String> = keys
+        .iter()
+        .map(|k| format!("/faqs/{faq_id}/images/{k}"))
+        .collect();
+    assert_eq!(hrefs, want, "the answer's images, in answer order");
+    assert!(html.contains("Copy faq_image curl"));
+    for (i, href) in want.iter().enumerate() {
+        let shown = get(format!("{url}{href}")).await.bytes().await.unwrap();
+        let api = party
+            .client(&server.base)
+            .faq_image(&faq_id, &keys[i])
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(shown == images[i] && api == images[i], "image {i}");
+        let thumb = get(format!("{url}{href}/thumb?w=200")).await;
+        assert_eq!(thumb.status(), 200);
+        assert_eq!(thumb.headers()["content-type"], "image/webp");
+        assert!(
+            thumb.headers().contains_key("etag"),
+            "a picture, not the placeholder"
+        );
+    }
+    let res = get(format!("{url}/go?id={faq_id}")).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], format!("/faqs/{faq_id}").as_str());
+
+    // Deleted: listed among the recoverable ones, its page still there.
+    agent.delete_faq(&faq_id).await.unwrap();
+    let online = get(format!("{url}/faqs")).await.text().await.unwrap();
+    assert!(!online.contains(&format!("/faqs/{faq_id}")));
+    let deleted = get(format!("{url}/faqs?status=deleted"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(deleted.contains(&format!("/faqs/{faq_id}")));
+    assert_eq!(get(format!("{url}/faqs/{faq_id}")).await.status(), 200);
+    // Deleted for good: nothing names it any more.
+    agent.delete_faq(&faq_id).await.unwrap();
+    for path in [
+        format!("/faqs/{faq_id}"),
+        want[0].clone(),
+        format!("{}/thumb?w=200", want[1]),
+        format!("/go?id={faq_id}"),
+    ] {
+        assert_eq!(get(format!("{url}{path}")).await.status(), 404, "{path}");
+    }
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_reached_over_https_keeps_its_cookie_off_plain_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, link) = console(
+        dir.path(),
+        &["--console-public-url", "https://console.example.test"],
+    );
+    assert!(
+        link.starts_with("https://console.example.test/login?token="),
+        "{link}"
+    );
+    // Followed on loopback, where the test reaches it.
+    let local = format!("{url}{}", &link["https://console.example.test".len()..]);
+    let res = http().get(&local).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    // Its public name is let in too; a rebinding one is not.
+    let session = cookie.split(';').next().unwrap().to_string();
+    for (host, status) in [("console.example.test", 200), ("evil.example", 421)] {
+        let res = http()
+            .get(format!("{url}/"))
+            .header(HOST, host)
+            .header(COOKIE, &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{host}");
+    }
+    server.terminate();
+}
+
 #[test]
 fn a_console_other_machines_could_reach_needs_a_token_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -245,6 +400,7 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
     let images = vec![png(1, 2000), png(2, 2000)];
     let ta = ticket_with_images(&a.client(&server.base), &images).await;
     let tb = ticket_with_images(&b.client(&server.base), &images).await;
+    let (fa, fa_keys, _) = faq_with_images(dir.path(), &a, &server.base, &images).await;
 
     let created = admin(
         dir.path(),
@@ -277,6 +433,11 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
     };
     let front = get(format!("{url}/")).await.text().await.unwrap();
     assert!(front.contains(&b.tenant_key) && !front.contains(&a.tenant_key));
+    let faqs = get(format!("{url}/faqs")).await.text().await.unwrap();
+    assert!(
+        !faqs.contains(&fa) && !faqs.contains(&a.helpdesk_id),
+        "A's FAQs and helpdesk are not listed to B"
+    );
     assert_eq!(
         get(format!("{url}/tickets/{}", tb.ticket)).await.status(),
         200
@@ -299,6 +460,10 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
         format!("/tickets/{}/images.zip", ta.ticket),
         format!("/go?id={}", ta.ticket),
         format!("/go?id={}", ta.keys[0]),
+        format!("/faqs/{fa}"),
+        format!("/faqs/{fa}/images/{}", fa_keys[0]),
+        format!("/faqs/{fa}/images/{}/thumb?w=200", fa_keys[1]),
+        format!("/go?id={fa}"),
     ] {
         let res = get(format!("{url}{path}")).await;
         assert_eq!(res.status(), 404, "{path}");

@@ -17,29 +17,7 @@ async fn an_agents_faq_serves_its_image_is_found_in_chinese_and_exports_like_a_t
     let base = server.base.clone();
     let party = provision(dir.path());
     let c = party.client(&base);
-    let agent = admin(
-        dir.path(),
-        &[
-            "agent",
-            "create",
-            "--helpdesk",
-            &party.helpdesk_id,
-            "--name",
-            "Lin",
-        ],
-    );
-    let user_token = s(&admin(
-        dir.path(),
-        &[
-            "agent",
-            "token",
-            "--agent",
-            s(&agent["agent_id"]),
-            "--app",
-            &party.app_id,
-        ],
-    )["user_access_token"])
-    .to_string();
+    let (_, user_token) = agent_with_token(dir.path(), &party, "Lin");
     let bytes = png(31, 3000);
     let key = c.upload_image(bytes.clone(), "shot.png").await.unwrap();
     let faq = c

@@ -506,29 +506,7 @@ async fn generated_hostile_requests_get_documented_answers_and_break_nothing() {
     let image_key = c.upload_image(bytes.clone(), "k.png").await.unwrap();
     let msg = post_image(&c, &ticket, &bytes, "h.png").await;
     let caller = Caller::of(&party, &base).await;
-    let agent = admin(
-        dir.path(),
-        &[
-            "agent",
-            "create",
-            "--helpdesk",
-            &party.helpdesk_id,
-            "--name",
-            "Hostile",
-        ],
-    );
-    let user_token = s(&admin(
-        dir.path(),
-        &[
-            "agent",
-            "token",
-            "--agent",
-            s(&agent["agent_id"]),
-            "--app",
-            &party.app_id,
-        ],
-    )["user_access_token"])
-    .to_string();
+    let (_, user_token) = agent_with_token(dir.path(), &party, "Hostile");
     let created: Value = reqwest::Client::new()
         .post(format!("{base}/open-apis/helpdesk/v1/ticket_customized_fields"))
         .bearer_auth(&user_token)

@@ -5,7 +5,7 @@
 //   thumbnail, arrow keys to move, Esc (the dialog's own) to close; focus
 //   returns to the thumbnail that opened it. Thumbnails the live stream adds
 //   join in: the list is read when the lightbox opens.
-// - Copy buttons: an image's ticket_images curl, an event's curl.
+// - Copy buttons: an image's ticket_images (or faq_image) curl, an event's curl.
 (function () {
   "use strict";
 
@@ -67,19 +67,25 @@
     }
   };
 
-  // A ticket image's curl, from its thumbnail's message and index.
+  // An image's curl: a ticket's ticket_images, or an FAQ's faq_image.
   const imageCurl = function (button) {
     const item = button.closest("li");
     const link = item && item.querySelector("a.thumb");
-    const timeline = document.getElementById("timeline");
-    if (!link || !timeline) return null;
-    const q = new URLSearchParams({
-      ticket_id: timeline.dataset.ticket,
-      msg_id: link.dataset.msg,
-      index: link.dataset.index,
-    });
+    const list = document.getElementById("timeline") || document.getElementById("faq-images");
+    if (!link || !list) return null;
+    let path;
+    if (list.dataset.faq) {
+      path = "/open-apis/helpdesk/v1/faqs/" + encodeURIComponent(list.dataset.faq) +
+        "/image/" + encodeURIComponent(link.dataset.key);
+    } else {
+      path = "/open-apis/helpdesk/v1/ticket_images?" + new URLSearchParams({
+        ticket_id: list.dataset.ticket,
+        msg_id: link.dataset.msg,
+        index: link.dataset.index,
+      }).toString();
+    }
     return 'curl -H "Authorization: Bearer $TOKEN" -H "X-Lark-Helpdesk-Authorization: $HELPDESK_CREDENTIAL" "' +
-      timeline.dataset.api + "/open-apis/helpdesk/v1/ticket_images?" + q.toString() + '"';
+      list.dataset.api + path + '"';
   };
 
   document.addEventListener("click", function (e) {

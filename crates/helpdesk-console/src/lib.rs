@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod events;
+mod faqs;
 mod guard;
 mod live;
 mod pages;
@@ -102,6 +103,10 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
             "/tickets/{id}/messages/{msg_id}/images/{index}/thumb",
             get(pages::ticket_thumb),
         )
+        .route("/faqs", get(faqs::faqs))
+        .route("/faqs/{id}", get(faqs::faq))
+        .route("/faqs/{id}/images/{image_key}", get(faqs::faq_image))
+        .route("/faqs/{id}/images/{image_key}/thumb", get(faqs::faq_thumb))
         .route("/live", get(live::live))
         .route("/events", get(events::events))
         .route("/events/{id}", get(events::event))

@@ -436,7 +436,11 @@ async fn render(
                 0 => format!("New message from {}", message.user_name),
                 n => format!("New message from {} with {n} images", message.user_name),
             };
-            let dimensions = crate::pages::dimensions_of(console, &images).await;
+            let dimensions = crate::pages::dimensions_of(
+                console,
+                images.iter().map(|i| i.live_sha256()).collect(),
+            )
+            .await;
             let m = MessageView {
                 message,
                 images,

@@ -81,7 +81,15 @@ pub async fn login(State(console): State<Arc<Console>>, Query(q): Query<LoginQue
     match principal.and_then(|p| console.auth.open(p)) {
         Some(session) => {
             let mut res = Redirect::to("/").into_response();
-            let cookie = format!("{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");
+            // Secure when people reach it over https: never sent in clear.
+            let secure = console
+                .public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://"));
+            let cookie = format!(
+                "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/{}",
+                if secure { "; Secure" } else { "" }
+            );
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
@@ -374,28 +382,28 @@ pub struct MessageView {
     pub dimensions: Vec<Option<helpdesk_media::thumb::Dimensions>>,
 }
 
-/// The header dimensions of each live image, eight read at a time (each
-/// once: the console keeps them).
+/// The header dimensions of the images these SHA-256s name (`None`: a
+/// deleted one), eight read at a time, each once (the console keeps them).
 pub async fn dimensions_of(
     console: &Console,
-    images: &[TicketImage],
+    images: Vec<Option<&str>>,
 ) -> Vec<Option<helpdesk_media::thumb::Dimensions>> {
     use futures::StreamExt;
     // Futures of an async fn, not of a closure: the stream stays Send.
-    let each: Vec<_> = images.iter().map(|i| dimensions_one(console, i)).collect();
+    let each: Vec<_> = images
+        .into_iter()
+        .map(|sha256| dimensions_one(console, sha256))
+        .collect();
     futures::stream::iter(each).buffered(8).collect().await
 }
 
 async fn dimensions_one(
     console: &Console,
-    image: &TicketImage,
+    sha256: Option<&str>,
 ) -> Option<helpdesk_media::thumb::Dimensions> {
-    if image.deleted {
-        return None;
-    }
     console
         .thumbs
-        .dimensions(console.stores.blobs.as_ref(), &image.sha256)
+        .dimensions(console.stores.blobs.as_ref(), sha256?)
         .await
 }
 
@@ -456,7 +464,8 @@ pub async fn ticket(
         .await
         .map_err(failed)?;
     let image_count = images.iter().filter(|i| !i.deleted).count();
-    let dimensions = dimensions_of(&console, &images).await;
+    let dimensions =
+        dimensions_of(&console, images.iter().map(|i| i.live_sha256()).collect()).await;
     let mut by_message: BTreeMap<String, (Vec<TicketImage>, Vec<_>)> = BTreeMap::new();
     for (image, dims) in images.into_iter().zip(dimensions) {
         let entry = by_message.entry(image.message_id.clone()).or_default();
@@ -513,6 +522,19 @@ pub struct ThumbQuery {
     w: Option<String>,
 }
 
+impl ThumbQuery {
+    /// The width asked for (200 when none), or 400 saying which there are.
+    // Its error is a page's answer, as every handler's `Page` is.
+    #[allow(clippy::result_large_err)]
+    pub fn width(&self) -> Result<helpdesk_media::thumb::Width, Response> {
+        self.w
+            .as_deref()
+            .unwrap_or("200")
+            .parse()
+            .map_err(|_| crate::guard::plain(StatusCode::BAD_REQUEST, "w is 200, 400 or 1600"))
+    }
+}
+
 /// A thumbnail (`?w=200|400|1600`) of a ticket's image, or the
 /// placeholder when it cannot be made; 304 for its ETag.
 pub async fn ticket_thumb(
@@ -522,18 +544,21 @@ pub async fn ticket_thumb(
     Query(q): Query<ThumbQuery>,
     headers: axum::http::HeaderMap,
 ) -> Page {
-    let Ok(width) =
-        q.w.as_deref()
-            .unwrap_or("200")
-            .parse::<helpdesk_media::thumb::Width>()
-    else {
-        return Err(crate::guard::plain(
-            StatusCode::BAD_REQUEST,
-            "w is 200, 400 or 1600",
-        ));
-    };
+    let width = q.width()?;
     let image = visible_image(&console, &who, at).await?;
-    let etag = crate::thumbs::etag(&image.sha256, width);
+    thumbnail(&console, &image.sha256, width, &headers).await
+}
+
+/// The thumbnail of the bytes `sha256` names at `width` (or the
+/// placeholder), or 304 when `headers` already hold its ETag. The caller
+/// has checked that the session may see them.
+pub async fn thumbnail(
+    console: &Console,
+    sha256: &str,
+    width: helpdesk_media::thumb::Width,
+    headers: &axum::http::HeaderMap,
+) -> Page {
+    let etag = crate::thumbs::etag(sha256, width);
     let cache = HeaderValue::from_static("private, max-age=86400");
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
@@ -550,7 +575,7 @@ pub async fn ticket_thumb(
     }
     let served = console
         .thumbs
-        .get(console.stores.blobs.as_ref(), &image.sha256, width)
+        .get(console.stores.blobs.as_ref(), sha256, width)
         .await;
     let mut res = Response::new(Body::from(served.thumb.bytes.clone()));
     let h = res.headers_mut();
@@ -580,17 +605,23 @@ pub async fn ticket_image(
     Path(at): Path<(String, String, u32)>,
 ) -> Page {
     let image = visible_image(&console, &who, at).await?;
-    let stream = match console.stores.blobs.get(&image.sha256).await {
+    original(&console, &image.sha256, &image.content_type, image.size).await
+}
+
+/// The stored bytes `sha256` names, as the API would answer them. The
+/// caller has checked that the session may see them.
+pub async fn original(console: &Console, sha256: &str, content_type: &str, size: u64) -> Page {
+    let stream = match console.stores.blobs.get(sha256).await {
         Ok(stream) => stream,
         Err(StoreError::NotFound { .. }) => return Err(not_found().await),
         Err(e) => return Err(failed(e)),
     };
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&image.content_type) {
+    if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(image.size));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=300"),
@@ -624,9 +655,8 @@ pub async fn go(
             Located::Event { event_id, .. } => {
                 Redirect::to(&format!("/events/{}", path_part(&event_id))).into_response()
             }
-            // Its page comes with the FAQ views.
-            Located::Faq { tenant_key, .. } => {
-                Redirect::to(&format!("/tenants/{}", path_part(&tenant_key))).into_response()
+            Located::Faq { faq_id, .. } => {
+                Redirect::to(&format!("/faqs/{}", path_part(&faq_id))).into_response()
             }
         }),
         _ => Err(not_found().await),

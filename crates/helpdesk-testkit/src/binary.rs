@@ -172,8 +172,9 @@ impl Serving {
     }
 
     /// The console's URL (`helpdesk console on URL` on stdout) and its
-    /// one-time sign-in link (the stderr line holding `/login?token=`),
-    /// waiting up to 10 s for each.
+    /// one-time sign-in link (the stderr line holding `/login?token=`; on
+    /// `--console-public-url`'s name when there is one), waiting up to 10 s
+    /// for each.
     pub fn console_link(&self) -> (String, String) {
         const PREFIX: &str = "helpdesk console on ";
         let url = self.stdout_line("the console's address", |l| l.starts_with(PREFIX))
@@ -182,7 +183,7 @@ impl Serving {
         for _ in 0..400 {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
             let link = log.lines().find_map(|l| {
-                let at = l.find("http://")?;
+                let at = l.find("http://").or_else(|| l.find("https://"))?;
                 l.contains("/login?token=")
                     .then(|| l[at..].split_whitespace().next().unwrap_or("").to_string())
             });
@@ -362,6 +363,40 @@ pub async fn post_image(
     )
     .await
     .expect("image message")
+}
+
+/// A new agent `name` of the party's helpdesk and a user_access_token of
+/// theirs for the party's app (what writes FAQs and custom fields):
+/// (agent_id, token).
+pub fn agent_with_token<T: Target + ?Sized>(
+    target: &T,
+    party: &Party,
+    name: &str,
+) -> (String, String) {
+    let agent = admin(
+        target,
+        &[
+            "agent",
+            "create",
+            "--helpdesk",
+            &party.helpdesk_id,
+            "--name",
+            name,
+        ],
+    );
+    let agent_id = s(&agent["agent_id"]).to_string();
+    let token = admin(
+        target,
+        &[
+            "agent",
+            "token",
+            "--agent",
+            &agent_id,
+            "--app",
+            &party.app_id,
+        ],
+    );
+    (agent_id, s(&token["user_access_token"]).to_string())
 }
 
 /// A ticket with a text message, an image message and a post.

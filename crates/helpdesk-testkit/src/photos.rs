@@ -451,6 +451,36 @@ fn zeros_deflated(len: usize) -> (Vec<u8>, crc32fast::Hasher) {
     (out, crc)
 }
 
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let body = [&kind[..], data].concat();
+    [
+        &(data.len() as u32).to_be_bytes()[..],
+        &body,
+        &crc32fast::hash(&body).to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// A well-formed PNG claiming 60,000 × 60,000 RGBA (14.4 GB decoded): IHDR,
+/// an IDAT of a few deflated zero bytes, IEND. A few dozen bytes.
+pub fn png_bomb() -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    // zlib: a stored empty-ish block of zeros (the start of the first row).
+    let idat = [
+        0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01,
+    ];
+    [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &chunk(b"IHDR", &ihdr),
+        &chunk(b"IDAT", &idat),
+        &chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,34 +524,4 @@ mod tests {
             &0x0403_4b50u32.to_le_bytes()
         );
     }
-}
-
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let body = [&kind[..], data].concat();
-    [
-        &(data.len() as u32).to_be_bytes()[..],
-        &body,
-        &crc32fast::hash(&body).to_be_bytes(),
-    ]
-    .concat()
-}
-
-/// A well-formed PNG claiming 60,000 × 60,000 RGBA (14.4 GB decoded): IHDR,
-/// an IDAT of a few deflated zero bytes, IEND. A few dozen bytes.
-pub fn png_bomb() -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    // zlib: a stored empty-ish block of zeros (the start of the first row).
-    let idat = [
-        0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01,
-    ];
-    [
-        &b"\x89PNG\r\n\x1a\n"[..],
-        &chunk(b"IHDR", &ihdr),
-        &chunk(b"IDAT", &idat),
-        &chunk(b"IEND", &[]),
-    ]
-    .concat()
 }

@@ -58,8 +58,40 @@ test("the post's second thumbnail opens a lightbox with ticket_images' index 1, 
   await page.close();
 });
 
+/// The demo FAQ's page, as the FAQs page links it.
+async function demoFaqPath() {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/faqs`);
+  const href = await page.locator('main a[href^="/faqs/"]').first().getAttribute("href");
+  await page.close();
+  return href;
+}
+
+test("the demo FAQ's answer shows its two images, and its lightbox their originals", async () => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}${await demoFaqPath()}`);
+  const thumbs = page.locator("#faq-images a.thumb");
+  assert.equal(await thumbs.count(), 2);
+  await thumbs.nth(1).focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#lightbox").waitFor({ state: "visible" });
+  await page.keyboard.press("ArrowLeft");
+  const src = await page.locator("#lightbox-img").getAttribute("src");
+  const shown = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return Array.from(new Uint8Array(await r.arrayBuffer()));
+  }, src);
+  // The FAQ's first image is the demo's login-error.png, the image message's.
+  const image = server.demo.messages.find((m) => m.message_type === "image").images[0];
+  assert.equal(sha256(Buffer.from(shown)), image.sha256);
+  await page.keyboard.press("Escape");
+  await page.close();
+});
+
 test("no page has a serious or critical accessibility violation", async () => {
   const pages = {
+    faqs: "/faqs",
+    faq: await demoFaqPath(),
     tenants: "/",
     tenant: `/tenants/${server.demo.tenant_key}`,
     ticket: `/tickets/${server.demo.ticket_id}`,
