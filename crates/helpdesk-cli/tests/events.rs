@@ -239,29 +239,7 @@ async fn an_agents_update_is_an_event_after_the_tickets_earlier_ones_with_its_ol
         subscription(&base, &party, "subscribe", &all).await,
         (200, 0)
     );
-    let agent = admin(
-        dir.path(),
-        &[
-            "agent",
-            "create",
-            "--helpdesk",
-            &party.helpdesk_id,
-            "--name",
-            "Ada Agent",
-        ],
-    );
-    let agent_id = s(&agent["agent_id"]).to_string();
-    let token = admin(
-        dir.path(),
-        &[
-            "agent",
-            "token",
-            "--agent",
-            &agent_id,
-            "--app",
-            &party.app_id,
-        ],
-    );
+    let (agent_id, token) = agent_with_token(dir.path(), &party, "Ada Agent");
     let c = party.client(&base);
     let ticket = open_ticket(&c).await;
     c.create_message(&ticket, &helpdesk_client::MessageContent::Text("hi".into()))
@@ -270,7 +248,7 @@ async fn an_agents_update_is_an_event_after_the_tickets_earlier_ones_with_its_ol
     let put = |status: i64| {
         reqwest::Client::new()
             .put(format!("{base}/open-apis/helpdesk/v1/tickets/{ticket}"))
-            .bearer_auth(s(&token["user_access_token"]))
+            .bearer_auth(&token)
             .json(&json!({"status": status}))
             .send()
     };
