@@ -209,6 +209,31 @@ async fn a_tickets_page_shows_its_images_in_index_order_with_the_bytes_ticket_im
     ] {
         assert_eq!(get(format!("{url}{path}")).await.status(), 404, "{path}");
     }
+    // Erased: the page says so, and neither the original nor a thumbnail
+    // is served any more.
+    admin(
+        dir.path(),
+        &[
+            "guest",
+            "erase",
+            "--tenant",
+            &party.tenant_key,
+            "--open-id",
+            GUEST,
+        ],
+    );
+    let html = get(format!("{url}/tickets/{}", t.ticket))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<a class=\"thumb\""));
+    assert!(html.contains("Image 0: deleted"));
+    for src in &want {
+        assert_eq!(get(format!("{url}{src}")).await.status(), 404, "{src}");
+        let thumb = get(format!("{url}{src}/thumb?w=400")).await;
+        assert_eq!(thumb.status(), 404, "{src}/thumb");
+    }
     server.terminate();
 }
 

@@ -158,19 +158,15 @@ async fn visible_image(
     who: &Principal,
     (id, image_key): (String, String),
 ) -> Result<FaqImage, Response> {
-    let (_, faq) = visible_faq(console, who, &id).await?;
-    let images = console
+    match console
         .stores
         .meta
-        .faq_images(&faq.faq_id)
+        .faq_image_at(&id, &image_key)
         .await
-        .map_err(failed)?;
-    match images
-        .into_iter()
-        .find(|i| i.image_key == image_key && !i.deleted)
+        .map_err(failed)?
     {
-        Some(image) => Ok(image),
-        None => Err(not_found().await),
+        Some((tenant_key, image)) if who.scope.sees(&tenant_key) && !image.deleted => Ok(image),
+        _ => Err(not_found().await),
     }
 }
 

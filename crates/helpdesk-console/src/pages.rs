@@ -501,19 +501,15 @@ async fn visible_image(
     who: &Principal,
     (id, msg_id, index): (String, String, u32),
 ) -> Result<TicketImage, Response> {
-    let (_, ticket) = visible_ticket(console, who, &id).await?;
-    let images = console
+    match console
         .stores
         .meta
-        .ticket_images(&ticket.ticket_id)
+        .ticket_image_at(&id, &msg_id, index)
         .await
-        .map_err(failed)?;
-    match images
-        .into_iter()
-        .find(|i| i.message_id == msg_id && i.index == index && !i.deleted)
+        .map_err(failed)?
     {
-        Some(image) => Ok(image),
-        None => Err(not_found().await),
+        Some((tenant_key, image)) if who.scope.sees(&tenant_key) && !image.deleted => Ok(image),
+        _ => Err(not_found().await),
     }
 }
 

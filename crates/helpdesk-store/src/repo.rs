@@ -503,6 +503,24 @@ pub trait InspectRepo: Send + Sync + 'static {
     /// The images of a ticket's messages, in message order then by index;
     /// deleted and quarantined ones included, marked.
     async fn ticket_images(&self, ticket_id: &str) -> Result<Vec<TicketImage>>;
+    /// One image of a ticket's message, by the message's message_id and the
+    /// image's index, and its tenant's key: what a thumbnail or an original
+    /// needs, in one statement (a page of a thousand thumbnails asks it a
+    /// thousand times). Deleted and quarantined ones included, marked.
+    async fn ticket_image_at(
+        &self,
+        ticket_id: &str,
+        message_id: &str,
+        index: u32,
+    ) -> Result<Option<(String, TicketImage)>>;
+    /// One image of an FAQ's answer (not an FAQ deleted for good) by its
+    /// key, and its tenant's key, in one statement; deleted and
+    /// quarantined ones included, marked.
+    async fn faq_image_at(
+        &self,
+        faq_id: &str,
+        image_key: &str,
+    ) -> Result<Option<(String, FaqImage)>>;
     /// An FAQ (not one deleted for good) and its tenant's key, whatever
     /// its helpdesk.
     async fn faq_anywhere(&self, faq_id: &str) -> Result<Option<(String, Faq)>>;

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use super::Meta;
+use super::{Db, Meta};
 use crate::sql::id;
 use crate::*;
 
@@ -74,20 +74,54 @@ impl InspectRepo for Meta {
         .bind(id(ticket_id))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TicketImage {
-                    message_id: r.try_get("message_id")?,
-                    index: r.try_get::<i64, _>("idx")?.max(0) as u32,
-                    image_key: r.try_get("image_key")?,
-                    sha256: r.try_get("sha256")?,
-                    size: r.try_get::<i64, _>("size")?.max(0) as u64,
-                    content_type: r.try_get("content_type")?,
-                    file_name: r.try_get("file_name")?,
-                    deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(ticket_image).collect()
+    }
+
+    async fn ticket_image_at(
+        &self,
+        ticket_id: &str,
+        message_id: &str,
+        index: u32,
+    ) -> Result<Option<(String, TicketImage)>> {
+        let row = sqlx::query(concat!(
+            "SELECT h.tenant_key, m.message_id, mi.idx, mi.image_key, mi.sha256, mi.size,
+                    mi.content_type, mi.file_name, ",
+            quarantined_or_deleted!("mi"),
+            " FROM messages m JOIN message_images mi ON mi.message_pk = m.id AND mi.idx = $3
+             JOIN tickets k ON k.ticket_id = m.ticket_id
+             JOIN helpdesks h ON h.helpdesk_id = k.helpdesk_id
+             WHERE m.message_id = $2 AND m.ticket_id = $1"
+        ))
+        .bind(id(ticket_id))
+        .bind(id(message_id))
+        .bind(i64::from(index))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("tenant_key")?, ticket_image(&r)?)))
+            .transpose()
+    }
+
+    async fn faq_image_at(
+        &self,
+        faq_id: &str,
+        image_key: &str,
+    ) -> Result<Option<(String, FaqImage)>> {
+        let row = sqlx::query(concat!(
+            "SELECT h.tenant_key, fi.idx, fi.image_key, i.sha256, i.size, i.content_type,
+                    i.file_name, ",
+            quarantined_or_deleted!("i"),
+            " FROM faq_images fi JOIN images i ON i.image_key = fi.image_key
+             JOIN faqs f ON f.faq_id = fi.faq_id
+             JOIN helpdesks h ON h.helpdesk_id = f.helpdesk_id
+             WHERE fi.faq_id = $1 AND fi.image_key = $2 AND f.status <> $3"
+        ))
+        .bind(id(faq_id))
+        .bind(id(image_key))
+        .bind(FAQ_GONE)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("tenant_key")?, faq_image(&r)?)))
+            .transpose()
     }
 
     async fn faq_anywhere(&self, faq_id: &str) -> Result<Option<(String, Faq)>> {
@@ -121,19 +155,7 @@ impl InspectRepo for Meta {
         .bind(id(faq_id))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(FaqImage {
-                    index: r.try_get::<i64, _>("idx")?.max(0) as u32,
-                    image_key: r.try_get("image_key")?,
-                    sha256: r.try_get("sha256")?,
-                    size: r.try_get::<i64, _>("size")?.max(0) as u64,
-                    content_type: r.try_get("content_type")?,
-                    file_name: r.try_get("file_name")?,
-                    deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(faq_image).collect()
     }
 
     async fn locate(&self, any_id: &str) -> Result<Option<Located>> {
@@ -201,4 +223,29 @@ impl InspectRepo for Meta {
             None => None,
         })
     }
+}
+
+fn ticket_image(r: &<Db as sqlx::Database>::Row) -> Result<TicketImage> {
+    Ok(TicketImage {
+        message_id: r.try_get("message_id")?,
+        index: r.try_get::<i64, _>("idx")?.max(0) as u32,
+        image_key: r.try_get("image_key")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get::<i64, _>("size")?.max(0) as u64,
+        content_type: r.try_get("content_type")?,
+        file_name: r.try_get("file_name")?,
+        deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+    })
+}
+
+fn faq_image(r: &<Db as sqlx::Database>::Row) -> Result<FaqImage> {
+    Ok(FaqImage {
+        index: r.try_get::<i64, _>("idx")?.max(0) as u32,
+        image_key: r.try_get("image_key")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get::<i64, _>("size")?.max(0) as u64,
+        content_type: r.try_get("content_type")?,
+        file_name: r.try_get("file_name")?,
+        deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+    })
 }
