@@ -84,6 +84,8 @@ pub async fn plan(args: &ConsoleArgs, demo: bool, api_base: &str) -> Result<Opti
                     .unwrap_or_else(helpdesk_console::thumbs::default_workers),
                 cache_bytes: args.thumb_cache_bytes,
             },
+            // Set by `serve` once the API's state exists.
+            changes: None,
         },
     }))
 }

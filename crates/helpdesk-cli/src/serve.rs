@@ -416,7 +416,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if let Some(planned) = console {
         let addr = planned.listener.local_addr()?;
         let url = format!("http://{addr}");
-        let started = helpdesk_console::console(stores.clone(), planned.config.clone());
+        let observed = state.clone();
+        let config = helpdesk_console::ConsoleConfig {
+            changes: Some(helpdesk_console::Changes(std::sync::Arc::new(move || {
+                observed.cache.known_generation()
+            }))),
+            ..planned.config.clone()
+        };
+        let started = helpdesk_console::console(stores.clone(), config);
         let link_base = planned
             .config
             .public_url

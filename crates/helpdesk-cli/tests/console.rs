@@ -419,7 +419,7 @@ fn a_console_other_machines_could_reach_needs_a_token_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, url, _link) = console(dir.path(), &[]);
+    let (server, url, link) = console(dir.path(), &[]);
     let a = provision(dir.path());
     let b = provision(dir.path());
     let images = vec![png(1, 2000), png(2, 2000)];
@@ -444,6 +444,26 @@ async fn a_tenants_console_token_sees_that_tenant_only_and_revoking_it_ends_its_
     assert!(trail.iter().any(|e| e["action"] == "console-token.create"));
     assert!(!serde_json::to_string(&trail).unwrap().contains(&token));
 
+    // An operator looks at A's images first: what the console keeps of
+    // where they are must not let B see them.
+    let operator = sign_in(&link).await;
+    for path in [
+        format!("/tickets/{}/messages/{}/images/0", ta.ticket, ta.image_msg),
+        format!(
+            "/tickets/{}/messages/{}/images/0/thumb?w=200",
+            ta.ticket, ta.image_msg
+        ),
+        format!("/faqs/{fa}/images/{}", fa_keys[0]),
+        format!("/faqs/{fa}/images/{}/thumb?w=200", fa_keys[1]),
+    ] {
+        let res = http()
+            .get(format!("{url}{path}"))
+            .header(COOKIE, &operator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "the operator sees {path}");
+    }
     let session = sign_in(&format!("{url}/login?token={token}")).await;
     let get = |path: String| {
         let session = session.clone();

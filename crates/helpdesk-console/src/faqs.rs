@@ -159,9 +159,8 @@ async fn visible_image(
     (id, image_key): (String, String),
 ) -> Result<FaqImage, Response> {
     match console
-        .stores
-        .meta
-        .faq_image_at(&id, &image_key)
+        .located
+        .faq_image(console.stores.meta.as_ref(), (&id, &image_key))
         .await
         .map_err(failed)?
     {

@@ -19,6 +19,7 @@ mod events;
 mod faqs;
 mod guard;
 mod live;
+mod located;
 mod pages;
 pub mod thumbs;
 mod zip;
@@ -43,6 +44,21 @@ pub struct ConsoleConfig {
     /// The API's base URL, for the `ticket_images` curl each image offers.
     pub api_base: String,
     pub thumbs: thumbs::ThumbConfig,
+    /// The store's change counter as the API server last read it (`None`
+    /// from it: unknown), which moves with every deletion, quarantine or
+    /// erasure: images looked up for thumbnails and originals are kept
+    /// while it stays. Without it nothing is kept.
+    pub changes: Option<Changes>,
+}
+
+/// Reads the store's change counter as this process last observed it.
+#[derive(Clone)]
+pub struct Changes(pub Arc<dyn Fn() -> Option<i64> + Send + Sync>);
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Changes({:?})", (self.0)())
+    }
 }
 
 /// The console's state, shared by its handlers.
@@ -56,6 +72,8 @@ pub struct Console {
     api_base: String,
     thumbs: thumbs::Thumbs,
     live: live::Live,
+    /// Where images are, by what names them (see `located`).
+    located: located::Located,
 }
 
 /// A console ready to serve, and the one-time token of its start-up link.
@@ -87,6 +105,7 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         api_base: config.api_base,
         thumbs: thumbs::Thumbs::new(&config.thumbs),
         live: live::Live::start(stores.clone()),
+        located: located::Located::new(config.changes.clone()),
     });
     let router = Router::new()
         .route("/", get(pages::index))

@@ -502,9 +502,8 @@ async fn visible_image(
     (id, msg_id, index): (String, String, u32),
 ) -> Result<TicketImage, Response> {
     match console
-        .stores
-        .meta
-        .ticket_image_at(&id, &msg_id, index)
+        .located
+        .ticket_image(console.stores.meta.as_ref(), (&id, &msg_id, index))
         .await
         .map_err(failed)?
     {

@@ -204,6 +204,13 @@ impl DownloadCache {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// The store's change counter as this server last read it; `None`
+    /// while it could not be (then nothing may be kept). Others in the
+    /// process that cache what they read (the console) tag entries with it.
+    pub fn known_generation(&self) -> Option<i64> {
+        Some(self.generation()).filter(|g| *g != UNKNOWN)
+    }
+
     /// Keeps a decision made from a lookup that started at `generation`,
     /// reading the image whole first when it is small enough; returns what
     /// to answer with. Concurrent misses of one key read the bytes once.
