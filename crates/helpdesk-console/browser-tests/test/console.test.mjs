@@ -58,6 +58,18 @@ test("the post's second thumbnail opens a lightbox with ticket_images' index 1, 
   await page.close();
 });
 
+test("on a screen of two pixels per CSS pixel, thumbnails are the 400 px rendering", async () => {
+  const sharp = await browser.newContext({ deviceScaleFactor: 2 });
+  await sharp.addCookies(await context.cookies());
+  const page = await sharp.newPage();
+  await page.goto(`${server.url}/tickets/${server.demo.ticket_id}`);
+  const img = page.locator(`#m-${post().message_id} a.thumb img`).first();
+  await img.scrollIntoViewIfNeeded();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  assert.match(await img.evaluate((el) => el.currentSrc), /\/thumb\?w=400$/);
+  await sharp.close();
+});
+
 /// The demo FAQ's page, as the FAQs page links it.
 async function demoFaqPath() {
   const page = await context.newPage();
