@@ -200,5 +200,25 @@ async fn a_png_bomb_gets_the_placeholder_without_its_memory_and_twenty_cold_requ
     );
     assert_eq!(thumbnails(&metrics, "rendered").await, 1, "one decode");
     assert_eq!(thumbnails(&metrics, "cached").await, 19);
+    // It was made on a thread that yields the CPU to the API's: nice 10.
+    let nice = render_thread_nice(server.child.id());
+    assert!(!nice.is_empty(), "no thumbnails-N thread");
+    assert!(nice.iter().all(|n| *n == 10), "{nice:?}");
     server.terminate();
+}
+
+/// The nice value of each of the server's thumbnail threads (Linux).
+fn render_thread_nice(pid: u32) -> Vec<i64> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let dir = task.unwrap().path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim().starts_with("thumbnails-") {
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+            // After "(comm)": state is field 3, nice field 19.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            found.push(rest.split(' ').nth(16).unwrap().parse().unwrap());
+        }
+    }
+    found
 }

@@ -1,9 +1,10 @@
 //! Thumbnails of stored images, fast and safe (helpdesk-media's `thumb`
 //! does the decoding; this is how the console serves it).
 //!
-//! - Rendering is CPU work: it runs in `spawn_blocking`, at most
-//!   `--thumb-workers` at a time (a semaphore), so thumbnails cannot take
-//!   the cores the API serves from.
+//! - Rendering is CPU work: it runs on `--thumb-workers` threads of its
+//!   own, each at nice 10 (Linux), so thumbnails cannot take the cores the
+//!   API serves from: under contention the scheduler gives the API's
+//!   threads the CPU first, and a render takes what is left.
 //! - One render per key at a time: concurrent requests for a cold key wait
 //!   for the first (the cache's guard), so twenty at once cost one decode.
 //! - Kept by (SHA-256, width, [`VERSION`]) in an LRU capped in bytes
@@ -83,7 +84,75 @@ impl Weighter<(String, Width), Served> for ByBytes {
     }
 }
 
+/// The render threads: each takes the next job, at a lower CPU priority
+/// than the rest of the process.
+struct Renderers {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much lower than the server's the render threads' priority is.
+const RENDER_NICE: i32 = 10;
+
+impl Renderers {
+    fn start(workers: usize) -> Renderers {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..workers.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("thumbnails-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only to take a job, not to run it.
+                        let next = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match next {
+                            Ok(job) => job(),
+                            Err(_) => return, // the console is gone
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "console: cannot start a thumbnail thread");
+            }
+        }
+        Renderers { jobs }
+    }
+
+    /// Runs `work` on a render thread; `None` if it could not (no thread,
+    /// or it panicked).
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = done.send(out);
+        });
+        self.jobs.send(job).ok()?;
+        result.await.ok()?.ok()
+    }
+}
+
+/// This thread (and the threads it starts, which inherit it) at nice
+/// `RENDER_NICE`. Linux keeps a nice value per thread.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take and return plain integers and
+    // touch no memory of ours; a failure only leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, RENDER_NICE) != 0 {
+            tracing::debug!("console: cannot lower a thumbnail thread's priority");
+        }
+    }
+}
+
 pub struct Thumbs {
+    renderers: Renderers,
     permits: Semaphore,
     cache: Cache<(String, Width), Served, ByBytes>,
     /// Each image's header dimensions by SHA-256 (None: unreadable).
@@ -105,6 +174,7 @@ impl Thumbs {
     pub fn new(config: &ThumbConfig) -> Thumbs {
         let items = (config.cache_bytes / 8192).clamp(16, 1 << 20) as usize;
         Thumbs {
+            renderers: Renderers::start(config.workers),
             permits: Semaphore::new(config.workers.max(1)),
             cache: Cache::with_weighter(items, config.cache_bytes.max(1), ByBytes),
             dimensions: Cache::new(DIMENSIONS_KEPT),
@@ -162,18 +232,21 @@ impl Thumbs {
         let Ok(_permit) = self.permits.acquire().await else {
             return placeholder();
         };
-        let rendered = tokio::task::spawn_blocking(move || thumb::render(&bytes, width)).await;
+        let rendered = self
+            .renderers
+            .run(move || thumb::render(&bytes, width))
+            .await;
         match rendered {
-            Ok(Ok(thumb)) => Served {
+            Some(Ok(thumb)) => Served {
                 thumb: Arc::new(thumb),
                 placeholder: false,
             },
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 tracing::info!(error = %e, sha256, %width, "console: thumbnail refused, placeholder served");
                 placeholder()
             }
-            Err(e) => {
-                tracing::error!(error = %e, sha256, "console: thumbnail render failed");
+            None => {
+                tracing::error!(sha256, "console: thumbnail render failed");
                 placeholder()
             }
         }
