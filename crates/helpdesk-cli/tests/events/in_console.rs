@@ -174,5 +174,48 @@ async fn an_event_answered_500_500_200_shows_three_attempts_and_redeliver_adds_a
         .await
         .unwrap();
     assert_eq!(refused.status(), 403);
+
+    // Another tenant's token: the event is a missing one, everywhere.
+    let other = provision(dir.path());
+    let theirs = admin(
+        dir.path(),
+        &["console-token", "create", "--tenant", &other.tenant_key],
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = http()
+        .get(format!("{url}/login?token={theirs}"))
+        .send()
+        .await
+        .unwrap();
+    let b = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    for path in [format!("/events/{event_id}"), format!("/go?id={event_id}")] {
+        let res = http()
+            .get(format!("{url}{path}"))
+            .header(COOKIE, &b)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let listed = page(b.clone(), format!("{url}/events")).await;
+    assert!(!listed.contains(&event_id), "A's event listed to B");
+    let res = http()
+        .post(&redeliver)
+        .header(COOKIE, &b)
+        .header(ORIGIN, url.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "B cannot redeliver A's event");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 4, "no fifth attempt");
     server.terminate();
 }
