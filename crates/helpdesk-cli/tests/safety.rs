@@ -98,30 +98,7 @@ async fn every_change_is_in_the_audit_trail_with_its_actor_and_never_a_secret() 
     let server = serve(dir.path(), &[]);
     let party = provision(dir.path());
     let c = party.client(&server.base);
-    let agent = admin(
-        dir.path(),
-        &[
-            "agent",
-            "create",
-            "--helpdesk",
-            &party.helpdesk_id,
-            "--name",
-            "Lin",
-        ],
-    );
-    let agent_id = s(&agent["agent_id"]).to_string();
-    let issued = admin(
-        dir.path(),
-        &[
-            "agent",
-            "token",
-            "--agent",
-            &agent_id,
-            "--app",
-            &party.app_id,
-        ],
-    );
-    let user_token = s(&issued["user_access_token"]).to_string();
+    let (agent_id, user_token) = agent_with_token(dir.path(), &party, "Lin");
     let rotated = admin(
         dir.path(),
         &["app", "rotate-secret", "--app", &party.app_id],

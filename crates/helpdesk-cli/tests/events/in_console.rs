@@ -14,6 +14,27 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// A session's Cookie header from a new `admin console-token create ARGS`
+/// token, signed in at the console `url`.
+async fn session_of(dir: &std::path::Path, url: &str, args: &[&str]) -> String {
+    let token = admin(dir, &[&["console-token", "create"], args].concat())["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = http()
+        .get(format!("{url}/login?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// The attempts an event's page lists: (number, status text).
 fn attempts(html: &str) -> Vec<(String, String)> {
     html.match_indices("<li class=\"attempt\" data-attempt=\"")
@@ -57,22 +78,7 @@ async fn an_event_answered_500_500_200_shows_three_attempts_and_redeliver_adds_a
     let got = receiver.wait_for(3, WAIT).await;
     let event_id = got[0].event_id().to_string();
 
-    let token = admin(dir.path(), &["console-token", "create"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = http()
-        .get(format!("{url}/login?token={token}"))
-        .send()
-        .await
-        .unwrap();
-    let session = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let session = session_of(dir.path(), &url, &[]).await;
     let page = |session: String, url: String| async move {
         http()
             .get(url)
@@ -148,22 +154,7 @@ async fn an_event_answered_500_500_200_shows_three_attempts_and_redeliver_adds_a
     .await;
 
     // A read-only token looks but does not act.
-    let looking = admin(dir.path(), &["console-token", "create", "--read-only"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = http()
-        .get(format!("{url}/login?token={looking}"))
-        .send()
-        .await
-        .unwrap();
-    let ro = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let ro = session_of(dir.path(), &url, &["--read-only"]).await;
     assert!(!page(ro.clone(), event_url.clone())
         .await
         .contains("Redeliver</button>"));
@@ -177,25 +168,7 @@ async fn an_event_answered_500_500_200_shows_three_attempts_and_redeliver_adds_a
 
     // Another tenant's token: the event is a missing one, everywhere.
     let other = provision(dir.path());
-    let theirs = admin(
-        dir.path(),
-        &["console-token", "create", "--tenant", &other.tenant_key],
-    )["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = http()
-        .get(format!("{url}/login?token={theirs}"))
-        .send()
-        .await
-        .unwrap();
-    let b = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let b = session_of(dir.path(), &url, &["--tenant", &other.tenant_key]).await;
     for path in [format!("/events/{event_id}"), format!("/go?id={event_id}")] {
         let res = http()
             .get(format!("{url}{path}"))
