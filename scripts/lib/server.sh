@@ -41,7 +41,7 @@ field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 # and query of that image; the port changes with every run_server, so join
 # it to $base when calling).
 provision_image() {
-  local tenant app hd key msg
+  local tenant app hd msg
   tenant=$("$bin" admin --data-dir "$data" tenant create --name bench | field tenant_key)
   app=$("$bin" admin --data-dir "$data" app create --tenant "$tenant" --name bench)
   hd=$("$bin" admin --data-dir "$data" helpdesk create --tenant "$tenant" --name bench)
@@ -49,15 +49,24 @@ provision_image() {
   token=$(curl -s -X POST "$base/open-apis/auth/v3/tenant_access_token/internal" \
     -d "{\"app_id\":\"$(echo "$app" | field app_id)\",\"app_secret\":\"$(echo "$app" | field app_secret)\"}" |
     field tenant_access_token)
-  key=$(curl -s "$base/open-apis/im/v1/images" -H "Authorization: Bearer $token" \
-    -F image_type=message -F "image=@$1" | field image_key)
-  image_key=$key helpdesk_id=$(echo "$hd" | field helpdesk_id) app_id=$(echo "$app" | field app_id)
+  helpdesk_id=$(echo "$hd" | field helpdesk_id) app_id=$(echo "$app" | field app_id)
   ticket=$(curl -s "$base/open-apis/helpdesk/v1/start_service" -H "Authorization: Bearer $token" \
     -H "X-Lark-Helpdesk-Authorization: $cred" -d '{"open_id":"ou_bench"}' | field ticket_id)
-  msg=$(curl -s "$base/open-apis/helpdesk/v1/tickets/$ticket/messages" -H "Authorization: Bearer $token" \
+  read -r image_key msg <<<"$(post_image "$base" "$1")"
+  image_path="/open-apis/helpdesk/v1/ticket_images?ticket_id=$ticket&msg_id=$msg"
+}
+
+# post_image BASE FILE: after provision_image, uploads FILE through the API
+# at BASE and posts it as an image message of $ticket; prints
+# "IMAGE_KEY MESSAGE_ID".
+post_image() {
+  local key msg
+  key=$(curl -s "$1/open-apis/im/v1/images" -H "Authorization: Bearer $token" \
+    -F image_type=message -F "image=@$2" | field image_key)
+  msg=$(curl -s "$1/open-apis/helpdesk/v1/tickets/$ticket/messages" -H "Authorization: Bearer $token" \
     -H "X-Lark-Helpdesk-Authorization: $cred" \
     -d "{\"msg_type\":\"image\",\"content\":\"{\\\"image_key\\\":\\\"$key\\\"}\"}" | field message_id)
-  image_path="/open-apis/helpdesk/v1/ticket_images?ticket_id=$ticket&msg_id=$msg"
+  echo "$key $msg"
 }
 
 # random_png FILE BYTES: the PNG signature, then random bytes (never decoded).
