@@ -13,7 +13,8 @@ use helpdesk_store::{Faq, FaqImage, FaqQuery, Helpdesk, FAQ_DELETED, FAQ_ONLINE}
 use serde::Deserialize;
 
 use crate::auth::Principal;
-use crate::pages::{failed, not_found, Page, ThumbQuery};
+use crate::pages::{failed, not_found, Page};
+use crate::thumbs::ThumbQuery;
 use crate::Console;
 
 /// FAQs listed per helpdesk and page.
@@ -189,7 +190,7 @@ pub async fn faq_thumb(
 ) -> Page {
     let width = q.width()?;
     let image = visible_image(&console, &who, at).await?;
-    crate::pages::thumbnail(&console, &image.sha256, width, &headers).await
+    crate::thumbs::answer(&console, &image.sha256, width, &headers).await
 }
 
 /// Where an FAQ's image is (its thumbnails are below it).

@@ -512,85 +512,18 @@ async fn visible_image(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ThumbQuery {
-    w: Option<String>,
-}
-
-impl ThumbQuery {
-    /// The width asked for (200 when none), or 400 saying which there are.
-    // Its error is a page's answer, as every handler's `Page` is.
-    #[allow(clippy::result_large_err)]
-    pub fn width(&self) -> Result<helpdesk_media::thumb::Width, Response> {
-        self.w
-            .as_deref()
-            .unwrap_or("200")
-            .parse()
-            .map_err(|_| crate::guard::plain(StatusCode::BAD_REQUEST, "w is 200, 400 or 1600"))
-    }
-}
-
 /// A thumbnail (`?w=200|400|1600`) of a ticket's image, or the
 /// placeholder when it cannot be made; 304 for its ETag.
 pub async fn ticket_thumb(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<Principal>,
     Path(at): Path<(String, String, u32)>,
-    Query(q): Query<ThumbQuery>,
+    Query(q): Query<crate::thumbs::ThumbQuery>,
     headers: axum::http::HeaderMap,
 ) -> Page {
     let width = q.width()?;
     let image = visible_image(&console, &who, at).await?;
-    thumbnail(&console, &image.sha256, width, &headers).await
-}
-
-/// The thumbnail of the bytes `sha256` names at `width` (or the
-/// placeholder), or 304 when `headers` already hold its ETag. The caller
-/// has checked that the session may see them.
-pub async fn thumbnail(
-    console: &Console,
-    sha256: &str,
-    width: helpdesk_media::thumb::Width,
-    headers: &axum::http::HeaderMap,
-) -> Page {
-    let etag = crate::thumbs::etag(sha256, width);
-    let cache = HeaderValue::from_static("private, max-age=86400");
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == etag || t.trim() == "*");
-    let etag_value = HeaderValue::from_str(&etag).map_err(|_| not_found_sync())?;
-    if matches {
-        let mut res = StatusCode::NOT_MODIFIED.into_response();
-        res.headers_mut().insert(header::ETAG, etag_value);
-        res.headers_mut().insert(header::CACHE_CONTROL, cache);
-        return Ok(res);
-    }
-    let served = console
-        .thumbs
-        .get(console.stores.blobs.as_ref(), sha256, width)
-        .await;
-    let mut res = Response::new(Body::from(served.thumb.bytes.clone()));
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(served.thumb.content_type),
-    );
-    if served.placeholder {
-        // Not the picture: not to be kept as if it were.
-        h.insert("x-thumbnail", HeaderValue::from_static("placeholder"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    } else {
-        h.insert(header::ETAG, etag_value);
-        h.insert(header::CACHE_CONTROL, cache);
-    }
-    Ok(res)
-}
-
-fn not_found_sync() -> Response {
-    (StatusCode::NOT_FOUND, NotFound).into_response()
+    crate::thumbs::answer(&console, &image.sha256, width, &headers).await
 }
 
 /// An image's original bytes, as `ticket_images` would answer them.
