@@ -7,6 +7,9 @@
 //   join in: the list is read when the lightbox opens.
 // - Thumbnails at twice the pixels on high-density screens.
 // - Copy buttons: an image's ticket_images (or faq_image) curl, an event's curl.
+// - The live stream's items at most once: a page read the store after the
+//   feed's head it streams from, so an item that committed in between comes
+//   in the page and again in the stream; the stream's copy is dropped.
 (function () {
   "use strict";
 
@@ -62,6 +65,13 @@
   };
   sharpen(document);
   document.addEventListener("htmx:load", function (e) { sharpen(e.target); });
+
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    const parsed = document.createElement("template");
+    parsed.innerHTML = e.detail.data;
+    const item = parsed.content.firstElementChild;
+    if (item && item.id && document.getElementById(item.id)) e.preventDefault();
+  });
 
   const say = function (text) {
     const region = document.getElementById("live-say");

@@ -178,6 +178,10 @@ pub async fn event(
     Path(id): Path<String>,
 ) -> Page {
     let (tenant_key, event) = visible_event(&console, &who, &id).await?;
+    // Read before the attempts: one that commits in between comes in both,
+    // and console.js drops the stream's copy; read after, it would be in
+    // neither.
+    let head = console.stores.meta.activity_head().await.map_err(failed)?;
     let attempts = console
         .stores
         .meta
@@ -187,7 +191,6 @@ pub async fn event(
         .into_iter()
         .map(AttemptView::of)
         .collect();
-    let head = console.stores.meta.activity_head().await.map_err(failed)?;
     let curl = console
         .stores
         .meta

@@ -447,7 +447,8 @@ pub async fn ticket(
 ) -> Page {
     let (tenant_key, ticket) = visible_ticket(&console, &who, &id).await?;
     let meta = &console.stores.meta;
-    // Read before the messages: what commits after is streamed.
+    // Read before the messages: what commits after is streamed, and what
+    // commits in between comes in both (console.js drops the second copy).
     let head = meta.activity_head().await.map_err(failed)?;
     let page = meta
         .messages(

@@ -169,12 +169,28 @@ test("an event answered 500, 500, 200 shows three attempts with their bodies; Re
     const attempts = page.locator("#attempts > li.attempt");
     // The third attempt's outcome may still be committing.
     await attempts.nth(2).waitFor({ timeout: 2000 });
-    assert.equal(await attempts.count(), 3);
+    const shown = () => attempts.evaluateAll((items) => items.map((li) => li.dataset.attempt));
+    assert.deepEqual(await shown(), ["1", "2", "3"], `the receiver saw ${JSON.stringify(ids)}`);
     for (let i = 0; i < 3; i++) {
       assert.equal(await attempts.nth(i).locator(".status").innerText(), String(answers[i]));
       assert.equal(await attempts.nth(i).locator("pre.body").innerText(), bodies[i]);
     }
     await page.screenshot({ path: join(shots, "event.png"), fullPage: true });
+
+    // A stream that starts before what the page shows (as when an attempt
+    // commits between the page's read of the feed's head and of the
+    // attempts) brings each attempt again: the page keeps one of each.
+    const overlap = await context.newPage();
+    await overlap.route(`**/events/${eventId}`, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, body: (await res.text()).replace(/&amp;after=\d+/, "&amp;after=0") });
+    });
+    await overlap.goto(`${server.url}/events/${eventId}`);
+    await overlap.waitForFunction(() => window.__sseOpen === true);
+    await overlap.waitForTimeout(500);
+    assert.deepEqual(await overlap.locator("#attempts > li.attempt").evaluateAll((items) => items.map((li) => li.dataset.attempt)),
+      ["1", "2", "3"], "each attempt once, though the stream replayed them");
+    await overlap.close();
 
     await page.getByRole("button", { name: "Redeliver" }).click();
     await attempts.nth(3).waitFor({ timeout: 3000 });
