@@ -2,6 +2,7 @@
 # and one ticket with one image message to fetch. Source it; it sets
 # $work (removed on exit), $bin and $data.
 set -euo pipefail
+. scripts/lib/native.sh
 cargo build --release --locked -q
 # Where the build went: CARGO_TARGET_DIR if set.
 bin=${CARGO_TARGET_DIR:-$PWD/target}/release/helpdesk

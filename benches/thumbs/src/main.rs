@@ -5,8 +5,9 @@
 //!   thumbs-bench render WHO IN W OUT  one cold render, timed in-process
 //!
 //! WHO is `ours` (helpdesk_media::thumb::render, the library as the server
-//! calls it: JPEG by jpeg-decoder, or by libjpeg-turbo 3 when this is
-//! built with the `turbojpeg` feature, which turns on helpdesk-media's), or
+//! calls it: JPEG by libjpeg-turbo 3, with the default `turbojpeg` feature
+//! that turns on helpdesk-media's as the server binary does, or by
+//! jpeg-decoder when built with --no-default-features), or
 //! `zune`: zune-jpeg (through image; it has no DCT scaling, so a full
 //! decode) in the same pipeline after the decode (Lanczos3 by
 //! fast_image_resize, lossless WebP by image). It prints one line:

@@ -424,6 +424,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             ..planned.config.clone()
         };
         let started = helpdesk_console::console(stores.clone(), config);
+        tracing::info!(
+            jpeg_decoder = helpdesk_console::thumbs::JPEG_DECODER,
+            "console thumbnails"
+        );
         let link_base = planned
             .config
             .public_url

@@ -42,15 +42,16 @@
 //! As libvips does, a JPEG is decoded straight to 1/2, 1/4 or 1/8 of its
 //! size in the DCT domain, the smallest that keeps at least twice the
 //! target size on both sides, and the rest is a Lanczos3 resize
-//! (`fast_image_resize`). The decoder is the pure-Rust `jpeg-decoder`
-//! (`Decoder::scale`), so the default build needs only a Rust toolchain.
-//! The `turbojpeg` feature decodes with libjpeg-turbo 3 instead (built from
-//! its bundled source: needs cmake and nasm), except CMYK and lossless
-//! frames, which it cannot scale or convert. `scripts/bench-thumbnails`
-//! measured, 12 MP JPEG to `w=400`, medians of three runs beside
-//! vipsthumbnail writing lossless WebP at effort 0: jpeg-decoder 0.88 to
-//! 0.99x vips's time, libjpeg-turbo 0.76 to 0.95x, both about 5.5 MB of
-//! peak RSS; `zune-jpeg`, which has no DCT scaling, 1.73 to 1.98x and
+//! (`fast_image_resize`). With the `turbojpeg` feature (which the server
+//! binary turns on) the decoder is libjpeg-turbo 3, built from its bundled
+//! source (needs cmake and nasm), except for CMYK and lossless frames,
+//! which it cannot scale or convert; without it (this crate's default, so
+//! that helpdesk-emulator builds with Rust alone) it is the pure-Rust
+//! `jpeg-decoder` (`Decoder::scale`). `scripts/bench-thumbnails` measured,
+//! 12 MP JPEG to `w=400`, medians beside vipsthumbnail writing lossless
+//! WebP at effort 0: libjpeg-turbo 0.70 to 0.95x vips's time (0.70 and
+//! 0.78 in quiet sittings), jpeg-decoder 0.88 to 1.09x, both about 5.5 MB
+//! of peak RSS; `zune-jpeg`, which has no DCT scaling, 1.73 to 1.98x and
 //! 41 MB.
 //!
 //! Other types (PNG, GIF, WebP, BMP, TIFF, ICO) go through the `image`
@@ -92,6 +93,14 @@ use bytes::Bytes;
 use helpdesk_core::ImageType;
 
 pub use placeholder::placeholder;
+
+/// The library that decodes JPEG in this build (see "JPEG: shrink on
+/// load"), for the server's start-up log.
+pub const JPEG_DECODER: &str = if cfg!(feature = "turbojpeg") {
+    "libjpeg-turbo"
+} else {
+    "jpeg-decoder"
+};
 
 /// The longest side accepted, in pixels.
 pub const MAX_SIDE: u32 = 16_384;
