@@ -10,7 +10,7 @@ if ! command -v cmake >/dev/null || ! command -v nasm >/dev/null; then
     { apt-get update -qq && apt-get install -y -qq cmake nasm >/dev/null; } || true
   fi
   if ! command -v cmake >/dev/null || ! command -v nasm >/dev/null; then
-    echo "$0: the server's build needs cmake and nasm (for libjpeg-turbo): install both, or build without them: cargo build --release --no-default-features -p helpdesk-cli" >&2
+    echo "$0: the server's build needs cmake and nasm (for libjpeg-turbo): install both, or build the server without libjpeg-turbo: cargo build --release -p helpdesk-cli --no-default-features" >&2
     exit 1
   fi
 fi
