@@ -26,8 +26,8 @@ use crate::Console;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use helpdesk_media::thumb::{self, Dimensions, Thumb, Width};
 pub use helpdesk_media::thumb::JPEG_DECODER;
+use helpdesk_media::thumb::{self, Dimensions, Thumb, Width};
 use helpdesk_store::BlobStore;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
