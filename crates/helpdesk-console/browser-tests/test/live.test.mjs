@@ -62,6 +62,10 @@ async function post(base, text) {
   return res.data.message_id;
 }
 
+/// The numbers of the attempts an event's page lists, in order.
+const attemptNumbers = (page) =>
+  page.locator("#attempts > li.attempt").evaluateAll((items) => items.map((li) => li.dataset.attempt));
+
 async function opened(path) {
   const page = await context.newPage();
   await page.goto(`${server.url}${path}`);
@@ -169,8 +173,7 @@ test("an event answered 500, 500, 200 shows three attempts with their bodies; Re
     const attempts = page.locator("#attempts > li.attempt");
     // The third attempt's outcome may still be committing.
     await attempts.nth(2).waitFor({ timeout: 2000 });
-    const shown = () => attempts.evaluateAll((items) => items.map((li) => li.dataset.attempt));
-    assert.deepEqual(await shown(), ["1", "2", "3"], `the receiver saw ${JSON.stringify(ids)}`);
+    assert.deepEqual(await attemptNumbers(page), ["1", "2", "3"], `the receiver saw ${JSON.stringify(ids)}`);
     for (let i = 0; i < 3; i++) {
       assert.equal(await attempts.nth(i).locator(".status").innerText(), String(answers[i]));
       assert.equal(await attempts.nth(i).locator("pre.body").innerText(), bodies[i]);
@@ -188,8 +191,7 @@ test("an event answered 500, 500, 200 shows three attempts with their bodies; Re
     await overlap.goto(`${server.url}/events/${eventId}`);
     await overlap.waitForFunction(() => window.__sseOpen === true);
     await overlap.waitForTimeout(500);
-    assert.deepEqual(await overlap.locator("#attempts > li.attempt").evaluateAll((items) => items.map((li) => li.dataset.attempt)),
-      ["1", "2", "3"], "each attempt once, though the stream replayed them");
+    assert.deepEqual(await attemptNumbers(overlap), ["1", "2", "3"], "each attempt once, though the stream replayed them");
     await overlap.close();
 
     await page.getByRole("button", { name: "Redeliver" }).click();
