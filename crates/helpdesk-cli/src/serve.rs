@@ -98,6 +98,11 @@ pub struct ServeArgs {
     /// connection, and is refused when none is idle.
     #[arg(long, env = "HELPDESK_MAX_CONNECTIONS", default_value_t = 4096)]
     max_connections: usize,
+    /// Threads serving the API's connections, each with a runtime of its
+    /// own (as nginx's workers); 0, the default, means one per core. The
+    /// console and the background work run beside them.
+    #[arg(long, env = "HELPDESK_API_THREADS", default_value_t = 0)]
+    api_threads: usize,
     /// How log lines are written to stderr.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -454,7 +459,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         });
     }
     tracing::info!(%base_url, data_dir = %storage.data_dir.display(), "listening");
-    helpdesk_server::serve_with(
+    // The API's connections on threads of their own (see helpdesk-server's
+    // `threads`); the console and the background work stay on this runtime.
+    let threads = match args.api_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    helpdesk_server::serve_on_threads(
         listener,
         helpdesk_server::api(state),
         shutdown,
@@ -463,6 +474,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             idle_timeout: args.idle_timeout,
             max_connections: args.max_connections,
         },
+        threads,
     )
     .await?;
     tracing::info!("stopped");

@@ -39,6 +39,7 @@ struct FileSettings {
     body_timeout: Option<String>,
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
+    api_threads: Option<usize>,
     fixtures: Option<PathBuf>,
 }
 
@@ -101,6 +102,10 @@ impl FileSettings {
         set(
             "HELPDESK_MAX_CONNECTIONS",
             self.max_connections.map(|n| n.to_string()),
+        );
+        set(
+            "HELPDESK_API_THREADS",
+            self.api_threads.map(|n| n.to_string()),
         );
         set(
             "HELPDESK_FIXTURES",

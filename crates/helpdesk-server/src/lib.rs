@@ -23,7 +23,9 @@ mod router;
 mod sendfile;
 mod serve;
 mod state;
+mod threads;
 mod tokens;
+mod tracker;
 
 pub use delivery::{event_client, post_sealed, DeliveryConfig};
 pub use front::{api, Api};
@@ -31,5 +33,5 @@ pub use logid::LogId;
 pub use metrics::describe_metrics;
 pub use retention::RetentionConfig;
 pub use serve::serve;
-pub use serve::{serve_with, ConnLimits, PeerAddr};
+pub use serve::{serve_on_threads, serve_with, ConnLimits, PeerAddr};
 pub use state::{AppState, ScanConfig, ServerConfig, DEFAULT_TOKEN_RATE_LIMIT};

@@ -2,24 +2,17 @@
 //! headers from a plain dict by their exact spelling), limits on slow and
 //! idle clients, and a graceful stop.
 //!
-//! Every connection is tracked with whether it is serving a request and
-//! when it last did. A connection that sends nothing within the header
-//! timeout, or sits idle past the idle timeout, is closed: both by the
-//! reaper, which looks at every connection a few times per timeout. (Hyper
-//! can time the headers itself, but it arms a timer for every request: a
-//! twentieth of a cached download's instructions. Its timeout, like ours,
-//! ran from the end of the previous response, so an idle keep-alive
-//! connection was already closed at the header timeout.) At the connection
-//! cap, a new connection closes the idlest idle one; when every connection
-//! is busy, the new one is refused. A request body must arrive within the
+//! Every connection is tracked (see `tracker`), and the silent and idle
+//! ones are closed by its reaper. At the connection cap, a new connection
+//! closes the idlest idle one; when every connection is busy, the new one
+//! is refused. A request body must arrive within the
 //! body timeout (see `router`).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -30,10 +23,11 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use crate::front::{Answer, ApiBody, FromFile};
 use crate::sendfile::{self, Region};
+use crate::threads::Threads;
+use crate::tracker::{reap_idle, Conn, Tracker};
 use crate::Api;
 
 /// The client's address, on every request's extensions.
@@ -61,45 +55,6 @@ impl Default for ConnLimits {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
-        }
-    }
-}
-
-/// One connection's state, shared with its task.
-struct Conn {
-    in_flight: AtomicUsize,
-    /// Milliseconds since the tracker started, of the last request's start
-    /// or end.
-    last_active: AtomicU64,
-    /// Asked to close: no longer counted against the cap, nor chosen again.
-    closing: AtomicBool,
-    close: Notify,
-    /// Wrote since the reaper last looked: a response's body is still
-    /// going out, so the connection is not idle.
-    wrote: AtomicBool,
-    /// Dropped at once: asked to close, and still silent a tick later (it
-    /// sent part of a request's headers, which a graceful close waits for).
-    abort: Notify,
-    /// The last answer's body, when it is sent from its file (`sendfile`);
-    /// `has_region` spares the lock when there is none.
-    region: Mutex<Option<Region>>,
-    has_region: AtomicBool,
-}
-
-impl Conn {
-    fn close(&self) {
-        self.closing.store(true, Ordering::Release);
-        self.close.notify_one();
-    }
-
-    /// What the next writes may send from a file (None: nothing).
-    fn set_region(&self, region: Option<Region>) {
-        if region.is_none() && !self.has_region.load(Ordering::Relaxed) {
-            return;
-        }
-        if let Ok(mut slot) = self.region.lock() {
-            self.has_region.store(region.is_some(), Ordering::Relaxed);
-            *slot = region;
         }
     }
 }
@@ -168,91 +123,6 @@ impl hyper::rt::Write for Watched {
     }
 }
 
-struct Tracker {
-    started: Instant,
-    next_id: AtomicU64,
-    conns: Mutex<HashMap<u64, Arc<Conn>>>,
-    empty: Notify,
-}
-
-impl Tracker {
-    fn new() -> Tracker {
-        Tracker {
-            started: Instant::now(),
-            next_id: AtomicU64::new(0),
-            conns: Mutex::new(HashMap::new()),
-            empty: Notify::new(),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
-    }
-
-    fn len(&self) -> usize {
-        self.conns.lock().map_or(0, |c| c.len())
-    }
-
-    /// Connections not asked to close.
-    fn open(&self) -> usize {
-        self.conns.lock().map_or(0, |c| {
-            c.values()
-                .filter(|c| !c.closing.load(Ordering::Acquire))
-                .count()
-        })
-    }
-
-    fn add(&self) -> (u64, Arc<Conn>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn {
-            in_flight: AtomicUsize::new(0),
-            last_active: AtomicU64::new(self.now()),
-            closing: AtomicBool::new(false),
-            close: Notify::new(),
-            wrote: AtomicBool::new(false),
-            abort: Notify::new(),
-            region: Mutex::new(None),
-            has_region: AtomicBool::new(false),
-        });
-        if let Ok(mut conns) = self.conns.lock() {
-            conns.insert(id, conn.clone());
-        }
-        (id, conn)
-    }
-
-    fn remove(&self, id: u64) {
-        let empty = self.conns.lock().map_or(true, |mut c| {
-            c.remove(&id);
-            c.is_empty()
-        });
-        if empty {
-            self.empty.notify_waiters();
-        }
-    }
-
-    /// Idle connections not yet asked to close, idlest first.
-    fn idle(&self) -> Vec<Arc<Conn>> {
-        let mut idle: Vec<Arc<Conn>> = self.conns.lock().map_or(Vec::new(), |c| {
-            c.values()
-                .filter(|c| {
-                    c.in_flight.load(Ordering::Acquire) == 0 && !c.closing.load(Ordering::Acquire)
-                })
-                .cloned()
-                .collect()
-        });
-        idle.sort_by_key(|c| c.last_active.load(Ordering::Relaxed));
-        idle
-    }
-
-    fn close_all(&self) {
-        if let Ok(conns) = self.conns.lock() {
-            for c in conns.values() {
-                c.close();
-            }
-        }
-    }
-}
-
 /// The API as one connection sees it: its peer, and its requests in
 /// flight counted. A request answered at once (the front's fast path) is
 /// never in flight.
@@ -313,12 +183,37 @@ pub async fn serve(
 }
 
 /// Serves `api` on `listener` until `shutdown` resolves, then stops
-/// accepting, lets in-flight requests finish, and returns.
+/// accepting, lets in-flight requests finish, and returns. Connections are
+/// served on the runtime this runs on.
 pub async fn serve_with(
     listener: TcpListener,
     api: Api,
     shutdown: impl Future<Output = ()>,
     limits: ConnLimits,
+) -> std::io::Result<()> {
+    accept_until(listener, api, shutdown, limits, None).await
+}
+
+/// As [`serve_with`], but connections are served on `threads` threads of
+/// their own, each with a single-threaded runtime (see `threads`); the
+/// accept loop stays on this runtime.
+pub async fn serve_on_threads(
+    listener: TcpListener,
+    api: Api,
+    shutdown: impl Future<Output = ()>,
+    limits: ConnLimits,
+    threads: usize,
+) -> std::io::Result<()> {
+    let threads = Threads::start(threads)?;
+    accept_until(listener, api, shutdown, limits, Some(threads)).await
+}
+
+async fn accept_until(
+    listener: TcpListener,
+    api: Api,
+    shutdown: impl Future<Output = ()>,
+    limits: ConnLimits,
+    threads: Option<Threads>,
 ) -> std::io::Result<()> {
     let tracker = Arc::new(Tracker::new());
     let mut http = http1::Builder::new();
@@ -357,39 +252,40 @@ pub async fn serve_with(
                 }
                 let _ = stream.set_nodelay(true);
                 let (id, conn) = tracker.add();
-                let service = Counted {
-                    api: api.clone(),
-                    peer,
-                    conn: conn.clone(),
-                    tracker: tracker.clone(),
+                let served = Served { http: http.clone(), api: api.clone(), peer, id, conn, tracker: tracker.clone() };
+                let Some(threads) = &threads else {
+                    tokio::spawn(served.run(stream));
+                    continue;
                 };
-                let io = Watched {
-                    io: TokioIo::new(stream),
-                    conn: conn.clone(),
+                // Out of this runtime's reactor, into the thread's.
+                let stream = match stream.into_std() {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        tracing::warn!(error = %e, %peer, "cannot hand a connection over: dropped it");
+                        tracker.remove(id);
+                        continue;
+                    }
                 };
-                let connection = http.serve_connection(io, service);
-                let tracker = tracker.clone();
-                tokio::spawn(async move {
-                    tokio::pin!(connection);
-                    let mut closing = false;
-                    loop {
-                        tokio::select! {
-                            res = connection.as_mut() => {
-                                if let Err(e) = res {
-                                    tracing::debug!(error = %e, "connection ended with an error");
-                                }
-                                break;
-                            }
-                            _ = conn.close.notified(), if !closing => {
-                                // Finishes a request in flight, then closes.
-                                connection.as_mut().graceful_shutdown();
-                                closing = true;
-                            }
-                            _ = conn.abort.notified() => break,
+                let handed = threads.hand(move |serving| {
+                    match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => {
+                            tokio::spawn(async move {
+                                served.run(stream).await;
+                                drop(serving);
+                            });
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, %peer, "cannot serve a connection: dropped it");
+                            served.tracker.remove(served.id);
                         }
                     }
-                    tracker.remove(id);
                 });
+                if handed.is_err() {
+                    // The job, and with it the connection, is dropped
+                    // unserved: no task will take it off the tracker.
+                    tracing::error!(%peer, "an API thread is gone: dropped a connection");
+                    tracker.remove(id);
+                }
             }
             _ = &mut shutdown => break,
         }
@@ -415,43 +311,57 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Closes connections that have been out of a request for `timeout` (the
-/// header timeout or the idle timeout, whichever is shorter): never sent
-/// their headers, sent only part of them, or sat idle between requests. A
-/// connection still writing a response's body is not idle. Looks four
-/// times per timeout, at least once a second, so a connection goes at most
-/// two looks late (half the timeout, 2 s at most); one that a graceful
-/// close did not end by the next look (it is waiting for the rest of a
-/// request's headers) is dropped.
-async fn reap_idle(tracker: std::sync::Weak<Tracker>, timeout: Duration) {
-    let every = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let timeout = timeout.as_millis() as u64;
-    loop {
-        tick.tick().await;
-        let Some(tracker) = tracker.upgrade() else {
-            return;
+/// One accepted connection, with what serving it needs.
+struct Served {
+    http: http1::Builder,
+    api: Api,
+    peer: SocketAddr,
+    id: u64,
+    conn: Arc<Conn>,
+    tracker: Arc<Tracker>,
+}
+
+impl Served {
+    /// Serves `stream` until it closes, is asked to, or is dropped; then
+    /// takes it off the tracker.
+    async fn run(self, stream: tokio::net::TcpStream) {
+        let Served {
+            http,
+            api,
+            peer,
+            id,
+            conn,
+            tracker,
+        } = self;
+        let service = Counted {
+            api,
+            peer,
+            conn: conn.clone(),
+            tracker: tracker.clone(),
         };
-        let now = tracker.now();
-        let conns: Vec<Arc<Conn>> = tracker
-            .conns
-            .lock()
-            .map_or(Vec::new(), |c| c.values().cloned().collect());
-        for conn in conns {
-            if conn.wrote.swap(false, Ordering::Relaxed) {
-                conn.last_active.store(now, Ordering::Relaxed);
-                continue;
-            }
-            let idle_for = now.saturating_sub(conn.last_active.load(Ordering::Relaxed));
-            if conn.in_flight.load(Ordering::Acquire) > 0 || idle_for < timeout {
-                continue;
-            }
-            if conn.closing.load(Ordering::Acquire) {
-                conn.abort.notify_one();
-            } else {
-                conn.close();
+        let io = Watched {
+            io: TokioIo::new(stream),
+            conn: conn.clone(),
+        };
+        let connection = http.serve_connection(io, service);
+        tokio::pin!(connection);
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                res = connection.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    break;
+                }
+                _ = conn.close.notified(), if !closing => {
+                    // Finishes a request in flight, then closes.
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                _ = conn.abort.notified() => break,
             }
         }
+        tracker.remove(id);
     }
 }
