@@ -5,8 +5,8 @@
 //! Every connection is tracked (see `tracker`), and the silent and idle
 //! ones are closed by its reaper. At the connection cap, a new connection
 //! closes the idlest idle one; when every connection is busy, the new one
-//! is refused. A request body must arrive within the
-//! body timeout (see `router`).
+//! is refused. A request body must arrive within the body timeout (see
+//! `router`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use crate::front::{Answer, ApiBody, FromFile};
 use crate::sendfile::{self, Region};
 use crate::threads::Threads;
-use crate::tracker::{reap_idle, Conn, Tracker};
+use crate::tracker::{reap_idle, Conn, Tracked, Tracker};
 use crate::Api;
 
 /// The client's address, on every request's extensions.
@@ -251,8 +251,8 @@ async fn accept_until(
                     }
                 }
                 let _ = stream.set_nodelay(true);
-                let (id, conn) = tracker.add();
-                let served = Served { http: http.clone(), api: api.clone(), peer, id, conn, tracker: tracker.clone() };
+                let (tracked, conn) = tracker.add();
+                let served = Served { http: http.clone(), api: api.clone(), peer, tracked, conn };
                 let Some(threads) = &threads else {
                     tokio::spawn(served.run(stream));
                     continue;
@@ -262,7 +262,6 @@ async fn accept_until(
                     Ok(stream) => stream,
                     Err(e) => {
                         tracing::warn!(error = %e, %peer, "cannot hand a connection over: dropped it");
-                        tracker.remove(id);
                         continue;
                     }
                 };
@@ -276,15 +275,11 @@ async fn accept_until(
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, %peer, "cannot serve a connection: dropped it");
-                            served.tracker.remove(served.id);
                         }
                     }
                 });
                 if handed.is_err() {
-                    // The job, and with it the connection, is dropped
-                    // unserved: no task will take it off the tracker.
                     tracing::error!(%peer, "an API thread is gone: dropped a connection");
-                    tracker.remove(id);
                 }
             }
             _ = &mut shutdown => break,
@@ -316,28 +311,27 @@ struct Served {
     http: http1::Builder,
     api: Api,
     peer: SocketAddr,
-    id: u64,
+    /// Off the tracker when dropped, served or not.
+    tracked: Tracked,
     conn: Arc<Conn>,
-    tracker: Arc<Tracker>,
 }
 
 impl Served {
     /// Serves `stream` until it closes, is asked to, or is dropped; then
-    /// takes it off the tracker.
+    /// it is off the tracker.
     async fn run(self, stream: tokio::net::TcpStream) {
         let Served {
             http,
             api,
             peer,
-            id,
+            tracked,
             conn,
-            tracker,
         } = self;
         let service = Counted {
             api,
             peer,
             conn: conn.clone(),
-            tracker: tracker.clone(),
+            tracker: tracked.tracker.clone(),
         };
         let io = Watched {
             io: TokioIo::new(stream),
@@ -362,6 +356,6 @@ impl Served {
                 _ = conn.abort.notified() => break,
             }
         }
-        tracker.remove(id);
+        drop(tracked);
     }
 }

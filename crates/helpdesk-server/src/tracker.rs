@@ -91,7 +91,8 @@ impl Tracker {
         })
     }
 
-    pub(crate) fn add(&self) -> (u64, Arc<Conn>) {
+    /// A new connection, tracked until its `Tracked` is dropped.
+    pub(crate) fn add(self: &Arc<Self>) -> (Tracked, Arc<Conn>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn {
             in_flight: AtomicUsize::new(0),
@@ -106,10 +107,14 @@ impl Tracker {
         if let Ok(mut conns) = self.conns.lock() {
             conns.insert(id, conn.clone());
         }
-        (id, conn)
+        let tracked = Tracked {
+            id,
+            tracker: self.clone(),
+        };
+        (tracked, conn)
     }
 
-    pub(crate) fn remove(&self, id: u64) {
+    fn remove(&self, id: u64) {
         let empty = self.conns.lock().map_or(true, |mut c| {
             c.remove(&id);
             c.is_empty()
@@ -139,6 +144,20 @@ impl Tracker {
                 c.close();
             }
         }
+    }
+}
+
+/// A connection's place in the tracker, given up when dropped: when its
+/// serving ends, or when it is dropped unserved (it could not be handed to
+/// a thread), so that no path can leave it counted.
+pub(crate) struct Tracked {
+    id: u64,
+    pub(crate) tracker: Arc<Tracker>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.tracker.remove(self.id);
     }
 }
 
