@@ -200,24 +200,28 @@ async fn a_png_bomb_gets_the_placeholder_without_its_memory_and_twenty_cold_requ
     );
     assert_eq!(thumbnails(&metrics, "rendered").await, 1, "one decode");
     assert_eq!(thumbnails(&metrics, "cached").await, 19);
-    // It was made on a thread that yields the CPU to the API's: nice 10.
-    let nice = render_thread_nice(server.child.id());
-    assert!(!nice.is_empty(), "no thumbnails-N thread");
-    assert!(nice.iter().all(|n| *n == 10), "{nice:?}");
+    // It was made on a thread that yields the CPU to the API's at once:
+    // SCHED_IDLE.
+    let policies = render_thread_policies(server.child.id());
+    assert!(!policies.is_empty(), "no thumbnails-N thread");
+    assert!(policies.iter().all(|p| *p == SCHED_IDLE), "{policies:?}");
     server.terminate();
 }
 
-/// The nice value of each of the server's thumbnail threads (Linux).
-fn render_thread_nice(pid: u32) -> Vec<i64> {
+/// Linux's number for the idle scheduling policy, as /proc shows it.
+const SCHED_IDLE: i64 = 5;
+
+/// The scheduling policy of each of the server's thumbnail threads (Linux).
+fn render_thread_policies(pid: u32) -> Vec<i64> {
     let mut found = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
         let dir = task.unwrap().path();
         let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
         if comm.trim().starts_with("thumbnails-") {
             let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
-            // After "(comm)": state is field 3, nice field 19.
+            // After "(comm)": state is field 3, policy field 41.
             let rest = &stat[stat.rfind(')').unwrap() + 2..];
-            found.push(rest.split(' ').nth(16).unwrap().parse().unwrap());
+            found.push(rest.split(' ').nth(38).unwrap().parse().unwrap());
         }
     }
     found
