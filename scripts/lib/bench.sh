@@ -23,7 +23,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_nginx FILE: nginx serving FILE's bytes from a file, as a static
 # server would, on two ports: access log on ($nginx_url) and off
-# ($nginx_nolog_url); sets $nginx_pid (stopped on exit).
+# ($nginx_nolog_url); sets $nginx_pid (stopped on exit). With a second
+# argument "reuseport", the log-off port has a listening socket per worker,
+# so that every worker takes its share of wrk's connections: without it,
+# whichever worker wakes first may take all 64 (about 72k req/s on this
+# machine) or only some (47k to 58k), run by run.
 start_nginx() {
   mkdir -p "$work/www" "$work/nginx"
   cp "$1" "$work/www/image.png"
@@ -42,7 +46,7 @@ http {
   uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
   sendfile on; tcp_nopush on; keepalive_requests 1000000;
   server { listen 127.0.0.1:$port; root $work/www; location / { } }
-  server { listen 127.0.0.1:$nolog_port; access_log off; root $work/www; location / { } }
+  server { listen 127.0.0.1:$nolog_port${2:+ $2}; access_log off; root $work/www; location / { } }
 }
 CONF
   nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
