@@ -23,9 +23,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_nginx FILE: nginx serving FILE's bytes from a file, as a static
 # server would, on two ports: access log on ($nginx_url) and off
-# ($nginx_nolog_url); sets $nginx_pid (stopped on exit). With a second
-# argument "reuseport", the log-off port has a listening socket per worker,
-# so that every worker takes its share of wrk's connections: without it,
+# ($nginx_nolog_url); sets $nginx_pid (stopped on exit). A second
+# argument is added to the log-off port's listen directive: "reuseport"
+# gives it a listening socket per worker, so that every worker takes its
+# share of wrk's connections (bench-console's cold part); without it,
 # whichever worker wakes first may take all 64 (about 72k req/s on this
 # machine) or only some (47k to 58k), run by run.
 start_nginx() {

@@ -204,12 +204,12 @@ async fn a_png_bomb_gets_the_placeholder_without_its_memory_and_twenty_cold_requ
     // SCHED_IDLE.
     let policies = render_thread_policies(server.child.id());
     assert!(!policies.is_empty(), "no thumbnails-N thread");
-    assert!(policies.iter().all(|p| *p == SCHED_IDLE), "{policies:?}");
+    assert!(
+        policies.iter().all(|p| *p == i64::from(libc::SCHED_IDLE)),
+        "{policies:?}"
+    );
     server.terminate();
 }
-
-/// Linux's number for the idle scheduling policy, as /proc shows it.
-const SCHED_IDLE: i64 = 5;
 
 /// The scheduling policy of each of the server's thumbnail threads (Linux).
 fn render_thread_policies(pid: u32) -> Vec<i64> {

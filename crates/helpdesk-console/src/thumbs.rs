@@ -158,8 +158,8 @@ impl Renderers {
 /// (five interleaved runs; the renders made 20-57% fewer thumbnails).
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: sched_setscheduler reads the param we pass and lives past the
-    // call; gettid and setpriority take and return plain integers. A
+    // SAFETY: sched_setscheduler only reads `param`, a local that outlives
+    // the call; gettid and setpriority take and return plain integers. A
     // failure only leaves the priority as it was.
     unsafe {
         let param = libc::sched_param { sched_priority: 0 };
