@@ -57,7 +57,7 @@ pub use postgres::PostgresMeta;
 pub use records::{Cursor, Record, RecordKind};
 pub use repo::{
     ActivityRepo, AuditRepo, BlobClaim, ConsoleTokenRepo, DirectoryRepo, EventRepo, FaqRepo,
-    FieldRepo, ImageRepo, InspectRepo, KeyRepo, LimitsRepo, MetadataStore, PeopleRepo,
+    FieldRepo, ImageRepo, InspectRepo, KeyRepo, LimitsRepo, MessageRepo, MetadataStore, PeopleRepo,
     RetentionRepo, ScanRepo, TicketRepo, TransferRepo,
 };
 pub use safety::*;

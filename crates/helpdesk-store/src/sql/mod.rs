@@ -1,10 +1,12 @@
 //! The SQL both backends run, written once, one file per concern.
 //!
 //! SQLite and PostgreSQL read the same statements (`$N` parameters,
-//! `ON CONFLICT`, `EXISTS`). Each concern's file (`keys.rs`, `directory.rs`,
-//! `tickets.rs`, `people.rs`, `fields.rs`, `faqs.rs`, `images.rs`, `events.rs`,
-//! `limits.rs`, `scans.rs`, `audit.rs`, `retention.rs`, `transfer.rs`) is plain Rust that
-//! implements its trait of `crate::repo` for `Meta` over `Db`; it is not a
+//! `ON CONFLICT`, `EXISTS`). Each concern's file (`keys.rs`,
+//! `directory.rs`, `tickets.rs`, `messages.rs`, `people.rs`, `fields.rs`,
+//! `faqs.rs`, `images.rs`, `events.rs`, `limits.rs`, `scans.rs`,
+//! `audit.rs`, `retention.rs`, `transfer.rs` with `import.rs` and
+//! `upsert.rs` beside it) is plain Rust that implements its trait of
+//! `crate::repo` for `Meta` over `Db`; it is not a
 //! module of this one: each backend's `mod.rs` declares it as a module of its
 //! own (`#[path = "../sql/keys.rs"] mod keys;`), after defining
 //! - `type Db` (`sqlx::Sqlite`, `sqlx::Postgres`) and `type Meta` (the

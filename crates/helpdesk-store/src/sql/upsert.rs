@@ -2,7 +2,7 @@
 //! updated where its declared columns differ) and the tables `reset`
 //! empties. Compiled once per backend: see `sql/mod.rs`.
 
-use super::transfer::import_one;
+use super::import::import_one;
 use super::Db;
 use crate::records::*;
 use crate::*;

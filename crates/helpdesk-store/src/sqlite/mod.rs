@@ -66,12 +66,16 @@ mod faqs;
 mod fields;
 #[path = "../sql/images.rs"]
 mod images;
+#[path = "../sql/import.rs"]
+mod import;
 #[path = "../sql/inspect.rs"]
 mod inspect;
 #[path = "../sql/keys.rs"]
 mod keys;
 #[path = "../sql/limits.rs"]
 mod limits;
+#[path = "../sql/messages.rs"]
+mod messages;
 #[path = "../sql/people.rs"]
 mod people;
 #[path = "../sql/retention.rs"]
