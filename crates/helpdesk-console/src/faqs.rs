@@ -141,7 +141,7 @@ pub async fn faq(
         .await
         .map_err(failed)?;
     let dimensions =
-        crate::pages::dimensions_of(&console, images.iter().map(|i| i.live_sha256()).collect())
+        crate::tickets::dimensions_of(&console, images.iter().map(|i| i.live_sha256()).collect())
             .await;
     Ok(FaqPage {
         tenant_key,
@@ -177,7 +177,7 @@ pub async fn faq_image(
     Path(at): Path<(String, String)>,
 ) -> Page {
     let image = visible_image(&console, &who, at).await?;
-    crate::pages::original(&console, &image.sha256, &image.content_type, image.size).await
+    crate::tickets::original(&console, &image.sha256, &image.content_type, image.size).await
 }
 
 /// `/faqs/{id}/images/{image_key}/thumb?w=`.

@@ -21,7 +21,9 @@ mod guard;
 mod live;
 mod located;
 mod pages;
+mod tenants;
 pub mod thumbs;
+mod tickets;
 mod zip;
 
 use std::future::Future;
@@ -111,16 +113,16 @@ pub fn console(stores: Stores, config: ConsoleConfig) -> Started {
         .route("/", get(pages::index))
         .route("/login", get(pages::login))
         .route("/go", get(pages::go))
-        .route("/tenants/{key}", get(pages::tenant))
-        .route("/tickets/{id}", get(pages::ticket))
+        .route("/tenants/{key}", get(tenants::tenant))
+        .route("/tickets/{id}", get(tickets::ticket))
         .route("/tickets/{id}/images.zip", get(zip::ticket_zip))
         .route(
             "/tickets/{id}/messages/{msg_id}/images/{index}",
-            get(pages::ticket_image),
+            get(tickets::ticket_image),
         )
         .route(
             "/tickets/{id}/messages/{msg_id}/images/{index}/thumb",
-            get(pages::ticket_thumb),
+            get(tickets::ticket_thumb),
         )
         .route("/faqs", get(faqs::faqs))
         .route("/faqs/{id}", get(faqs::faq))

@@ -20,7 +20,8 @@ use helpdesk_core::ImageType;
 use helpdesk_store::{BlobStore, MessageFilter};
 
 use crate::auth::Principal;
-use crate::pages::{failed, visible_ticket, Page};
+use crate::pages::{failed, Page};
+use crate::tickets::visible_ticket;
 use crate::Console;
 
 /// What fits without ZIP64 (with room for headers and the manifest).
