@@ -10,8 +10,8 @@ use helpdesk_core::wire::path::{
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{
-    bot_message, categories, events, faq_image, faqs, fields, im_images, messages, probes,
-    ticket_images, tickets, token, upload,
+    bot_message, categories, events, faq_image, faq_list, faqs, fields, im_images, messages,
+    probes, ticket_images, ticket_list, tickets, token, upload,
 };
 use crate::response::{not_found, panic_response, Route};
 use crate::AppState;
@@ -88,8 +88,8 @@ pub(crate) fn router(state: AppState) -> Router {
                 .patch(categories::patch_category)
                 .delete(categories::delete_category),
         )
-        .route(FAQS, get(faqs::list_faqs).post(faqs::create_faq))
-        .route(FAQ_SEARCH, get(faqs::search_faqs))
+        .route(FAQS, get(faq_list::list_faqs).post(faqs::create_faq))
+        .route(FAQ_SEARCH, get(faq_list::search_faqs))
         .route(
             FAQ,
             get(faqs::get_faq)
@@ -99,7 +99,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(FAQ_IMAGE, get(faq_image::faq_image))
         .route(BOT_MESSAGE, post(bot_message::bot_message))
         .route(START_SERVICE, post(tickets::start_service))
-        .route(TICKETS, get(tickets::list_tickets))
+        .route(TICKETS, get(ticket_list::list_tickets))
         .route(TICKET, get(tickets::get_ticket).put(tickets::update_ticket))
         .route(ANSWER_USER_QUERY, post(tickets::answer_user_query))
         .route(CUSTOMIZED_FIELDS, get(tickets::customized_fields))
