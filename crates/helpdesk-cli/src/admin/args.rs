@@ -1,10 +1,13 @@
 //! The `helpdesk admin` command line: every subcommand and flag, with its
-//! help. What each does is in `admin/mod.rs`.
+//! help. What each does is in `admin/mod.rs`; the app, user and agent
+//! commands are in `apps.rs` and `people.rs`, beside what they do.
 
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
-use helpdesk_core::scope;
+use clap::Subcommand;
+
+use super::apps::AppCommand;
+use super::people::{AgentCommand, UserCommand};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -248,113 +251,6 @@ pub enum QuarantineCommand {
     },
 }
 
-/// What an app is, as Feishu's developer console has it.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    /// Self-built: may call helpdesk APIs.
-    Custom,
-    /// From the app store: may not.
-    Store,
-}
-
-/// The scopes this server checks.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ScopeArg {
-    /// Read and write tickets, messages and images.
-    #[value(name = "helpdesk:all")]
-    HelpdeskAll,
-    /// Read tickets, messages and images.
-    #[value(name = "helpdesk:all:readonly")]
-    HelpdeskReadonly,
-    /// Upload images.
-    #[value(name = "im:resource")]
-    ImResource,
-}
-
-impl ScopeArg {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            ScopeArg::HelpdeskAll => scope::HELPDESK_ALL,
-            ScopeArg::HelpdeskReadonly => scope::HELPDESK_READONLY,
-            ScopeArg::ImResource => scope::IM_RESOURCE,
-        }
-    }
-}
-
-#[derive(Subcommand)]
-pub enum AppCommand {
-    /// Prints {"app_id": ..., "app_secret": ...}; the secret is shown only now.
-    Create {
-        /// The tenant_key of the tenant that owns the app.
-        #[arg(long)]
-        tenant: String,
-        /// A name for people to read.
-        #[arg(long)]
-        name: String,
-        /// Only custom apps may call helpdesk APIs.
-        #[arg(long, value_enum, default_value_t = KindArg::Custom)]
-        kind: KindArg,
-        /// A scope to grant (repeat); default helpdesk:all and im:resource.
-        #[arg(long = "scope", value_enum)]
-        scopes: Vec<ScopeArg>,
-    },
-    /// Prints {"apps": [...]}, oldest first; never a secret.
-    List {
-        /// Only this tenant's apps.
-        #[arg(long)]
-        tenant: Option<String>,
-    },
-    /// Prints the app; never its secret.
-    Show {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-    },
-    /// Prints {"app_id": ..., "app_secret": ...} with a new secret; the old
-    /// one stops getting tokens at once. Tokens issued before stay valid
-    /// (add `revoke-tokens` to end them too).
-    RotateSecret {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-    },
-    /// The app gets no tokens, and the tokens it holds are refused.
-    Disable {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-    },
-    /// Undoes `disable`; tokens issued before it work again until they expire.
-    Enable {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-    },
-    /// Refuses every token the app holds now.
-    RevokeTokens {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-    },
-    /// Where the app's events go, as Feishu's developer console sets it.
-    /// The URL must first answer Feishu's url_verification request with its
-    /// challenge. Prints the setting, never the key or the token.
-    Events {
-        /// The app_id.
-        #[arg(long)]
-        app: String,
-        /// The app's event receiver; '' turns delivery off.
-        #[arg(long)]
-        url: String,
-        /// Encrypt every event (AES-256-CBC) and sign it with this key.
-        #[arg(long, default_value = "")]
-        encrypt_key: String,
-        /// Sent in every event's header.token, for the receiver to check.
-        #[arg(long, default_value = "")]
-        verification_token: String,
-    },
-}
-
 #[derive(Subcommand)]
 pub enum EventsCommand {
     /// Prints {"events": [...]}: an app's events, newest first.
@@ -384,70 +280,6 @@ pub enum EventsCommand {
         /// The event_id.
         #[arg(long, visible_alias = "event-id")]
         event: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum UserCommand {
-    /// Prints {"open_id": "ou_...", ...}.
-    Create {
-        /// The tenant_key of the user's tenant.
-        #[arg(long)]
-        tenant: String,
-        /// The name tickets show.
-        #[arg(long)]
-        name: String,
-        /// The user's e-mail address.
-        #[arg(long, default_value = "")]
-        email: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum AgentCommand {
-    /// Makes a user of the helpdesk's tenant who serves in it; prints
-    /// {"agent_id": "ou_...", ...}.
-    Create {
-        /// The helpdesk the agent serves in.
-        #[arg(long)]
-        helpdesk: String,
-        /// The name tickets show.
-        #[arg(long)]
-        name: String,
-        /// The agent's e-mail address.
-        #[arg(long, default_value = "")]
-        email: String,
-    },
-    /// Prints {"agents": [...]}, oldest first.
-    List {
-        /// The helpdesk whose agents to list.
-        #[arg(long)]
-        helpdesk: String,
-    },
-    /// Refuses the agent's user access tokens from the next request on, and
-    /// gives it no new tickets.
-    Disable {
-        /// The agent's id (its open_id).
-        #[arg(long)]
-        agent: String,
-    },
-    /// Lets a disabled agent work again (its earlier tokens too, if unexpired).
-    Enable {
-        /// The agent's id (its open_id).
-        #[arg(long)]
-        agent: String,
-    },
-    /// Prints {"user_access_token": "u-...", "expires_in": 7200}: the agent's
-    /// token for calls Feishu's SDKs make as a user (ticket update, custom
-    /// fields), valid 2 hours on every replica; `app revoke-tokens` and
-    /// `agent disable` refuse it.
-    Token {
-        /// The agent's id (its open_id).
-        #[arg(long)]
-        agent: String,
-        /// The app the token is for: a custom app of the agent's tenant.
-        #[arg(long)]
-        app: String,
     },
 }
 

@@ -6,7 +6,9 @@
 use helpdesk_store::{Actor, AuditRepo, NewAudit};
 use serde_json::{json, Map, Value};
 
+use super::apps::AppCommand;
 use super::args::*;
+use super::people::{AgentCommand, UserCommand};
 
 /// A change an admin command makes, known before it runs.
 pub(super) struct Change {

@@ -6,41 +6,18 @@
 
 use anyhow::{bail, Context, Result};
 use helpdesk_core::ids::{self, MessageRef};
-use helpdesk_store::provision::{create_app, create_helpdesk};
+use helpdesk_store::provision::create_helpdesk;
 use helpdesk_store::{backup, cleanup, secret};
-use helpdesk_store::{
-    App, AppChange, AppKind, Entity, EventConfig, Helpdesk, StorageConfig, StoreError, Stores,
-};
+use helpdesk_store::{Entity, Helpdesk, StorageConfig, StoreError, Stores};
 use serde_json::{json, Value};
 
+mod apps;
 mod args;
 mod audit;
 mod events;
+mod people;
 mod safety;
 pub use args::*;
-
-/// Sends Feishu's url_verification request (sealed as events will be) and
-/// checks that the challenge comes back.
-async fn verify_event_url(config: &EventConfig) -> Result<()> {
-    let challenge = helpdesk_core::events::event_id();
-    let request = json!({
-        "challenge": challenge,
-        "token": config.verification_token,
-        "type": "url_verification",
-    });
-    let http = helpdesk_server::event_client(std::time::Duration::from_secs(10))?;
-    let url = &config.url;
-    let fix = "make it answer Feishu's url_verification with the challenge (the SDKs' event dispatchers do), then run this again";
-    let res = helpdesk_server::post_sealed(&http, url, &request, &config.encrypt_key)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url} ({}): {fix}", e.without_url()))?;
-    let status = res.status().as_u16();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    if body.get("challenge").and_then(Value::as_str) != Some(challenge.as_str()) {
-        bail!("{url} did not return the challenge (HTTP {status}): {fix}");
-    }
-    Ok(())
-}
 
 /// What the command printed last, for its audit entry's ids.
 static PRINTED: std::sync::Mutex<Option<Value>> = std::sync::Mutex::new(None);
@@ -84,17 +61,6 @@ fn explain(e: StoreError) -> anyhow::Error {
         StoreError::Invalid(what) => anyhow::anyhow!("{what}"),
         e => anyhow::Error::new(e),
     }
-}
-
-fn app_json(app: &App) -> Value {
-    json!({
-        "app_id": app.app_id,
-        "tenant_key": app.tenant_key,
-        "name": app.name,
-        "kind": app.kind.as_str(),
-        "scopes": app.scopes,
-        "disabled": app.disabled,
-    })
 }
 
 fn helpdesk_json(helpdesk: &Helpdesk) -> Value {
@@ -181,101 +147,7 @@ async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand
                 print(json!({ "tenants": tenants }));
             }
         },
-        AdminCommand::App { command } => match command {
-            AppCommand::Create {
-                tenant,
-                name,
-                kind,
-                scopes,
-            } => {
-                let kind = match kind {
-                    KindArg::Custom => AppKind::Custom,
-                    KindArg::Store => AppKind::Store,
-                };
-                let scopes: Vec<String> = scopes.iter().map(|s| s.name().to_string()).collect();
-                let created = create_app(meta, &tenant, &name, kind, &scopes)
-                    .await
-                    .map_err(explain)?;
-                print(json!({"app_id": created.app.app_id, "app_secret": created.app_secret}));
-            }
-            AppCommand::List { tenant } => {
-                let apps: Vec<Value> = meta
-                    .apps(tenant.as_deref())
-                    .await?
-                    .iter()
-                    .map(app_json)
-                    .collect();
-                print(json!({ "apps": apps }));
-            }
-            AppCommand::Show { app } => {
-                let found = meta
-                    .app(&app)
-                    .await?
-                    .ok_or_else(|| explain(StoreError::not_found(Entity::App, app)))?;
-                print(app_json(&found));
-            }
-            AppCommand::RotateSecret { app } => {
-                let app_secret = ids::app_secret();
-                meta.update_app(&app, AppChange::Secret(&secret::digest(&app_secret)))
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(json!({"app_id": app, "app_secret": app_secret}));
-            }
-            AppCommand::Disable { app } => {
-                meta.update_app(&app, AppChange::Disabled(true))
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(json!({"app_id": app, "disabled": true}));
-            }
-            AppCommand::Enable { app } => {
-                meta.update_app(&app, AppChange::Disabled(false))
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(json!({"app_id": app, "disabled": false}));
-            }
-            AppCommand::RevokeTokens { app } => {
-                meta.revoke_tokens(&app).await.map_err(explain)?;
-                announce(stores).await;
-                print(json!({"app_id": app, "tokens_revoked": true}));
-            }
-            AppCommand::Events {
-                app,
-                url,
-                encrypt_key,
-                verification_token,
-            } => {
-                if meta.app(&app).await?.is_none() {
-                    return Err(explain(StoreError::not_found(Entity::App, app)));
-                }
-                let config = if url.is_empty() {
-                    None
-                } else {
-                    let config = EventConfig {
-                        url,
-                        encrypt_key,
-                        verification_token,
-                    };
-                    verify_event_url(&config).await?;
-                    Some(config)
-                };
-                meta.set_event_config(&app, config.as_ref())
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(match config {
-                    None => json!({"app_id": app, "url": null}),
-                    Some(c) => json!({
-                        "app_id": app,
-                        "url": c.url,
-                        "encrypted": !c.encrypt_key.is_empty(),
-                        "verification_token": !c.verification_token.is_empty(),
-                    }),
-                });
-            }
-        },
+        AdminCommand::App { command } => apps::run(stores, command).await?,
         AdminCommand::Events { command } => match command {
             EventsCommand::List { app, failed, limit } => {
                 let events = meta.list_events(&app, failed, limit).await?;
@@ -316,92 +188,8 @@ async fn execute(storage: &StorageConfig, stores: &Stores, command: AdminCommand
                 print(json!({"helpdesk_id": helpdesk, "helpdesk_token": helpdesk_token}));
             }
         },
-        AdminCommand::User {
-            command:
-                UserCommand::Create {
-                    tenant,
-                    name,
-                    email,
-                },
-        } => {
-            let user = meta
-                .create_user(&tenant, &name, &email)
-                .await
-                .map_err(explain)?;
-            print(
-                json!({"open_id": user.open_id, "tenant_key": user.tenant_key, "name": user.name, "email": user.email}),
-            );
-        }
-        AdminCommand::Agent { command } => match command {
-            AgentCommand::Create {
-                helpdesk,
-                name,
-                email,
-            } => {
-                let agent = meta
-                    .create_agent(&helpdesk, &name, &email)
-                    .await
-                    .map_err(explain)?;
-                print(json!(agent));
-            }
-            AgentCommand::List { helpdesk } => {
-                let agents = meta.agents(&helpdesk).await?;
-                print(json!({ "agents": agents }));
-            }
-            AgentCommand::Disable { agent } => {
-                meta.set_agent_disabled(&agent, true)
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(json!({"agent_id": agent, "disabled": true}));
-            }
-            AgentCommand::Enable { agent } => {
-                meta.set_agent_disabled(&agent, false)
-                    .await
-                    .map_err(explain)?;
-                announce(stores).await;
-                print(json!({"agent_id": agent, "disabled": false}));
-            }
-            AgentCommand::Token { agent, app } => {
-                let found = meta
-                    .agent(&agent)
-                    .await?
-                    .ok_or_else(|| explain(StoreError::not_found(Entity::Agent, &agent)))?;
-                if found.disabled {
-                    bail!("agent {agent} is disabled: enable it with `helpdesk admin agent enable --agent {agent}` first");
-                }
-                let app_row = meta
-                    .app(&app)
-                    .await?
-                    .ok_or_else(|| explain(StoreError::not_found(Entity::App, &app)))?;
-                let helpdesk_tenant = meta
-                    .helpdesks(None)
-                    .await?
-                    .into_iter()
-                    .find(|h| h.helpdesk_id == found.helpdesk_id)
-                    .map(|h| h.tenant_key);
-                if helpdesk_tenant.as_deref() != Some(app_row.tenant_key.as_str()) {
-                    bail!("app {app} is not of agent {agent}'s tenant: give an app of the tenant that owns helpdesk {}", found.helpdesk_id);
-                }
-                if app_row.disabled {
-                    bail!("app {app} is disabled: enable it with `helpdesk admin app enable --app {app}` first");
-                }
-                let signer = helpdesk_store::tokens::TokenSigner::new(meta.signing_keys().await?);
-                let issued = signer.issue_user(
-                    &app,
-                    &agent,
-                    app_row.tokens_not_before,
-                    helpdesk_store::now(),
-                    helpdesk_store::tokens::TOKEN_LIFETIME,
-                );
-                print(json!({
-                    "user_access_token": issued.token,
-                    "expires_in": issued.expire,
-                    "agent_id": agent,
-                    "app_id": app,
-                }));
-            }
-        },
+        AdminCommand::User { command } => people::user(meta, command).await?,
+        AdminCommand::Agent { command } => people::agent(stores, command).await?,
         AdminCommand::Image {
             command:
                 ImageCommand::Delete {
