@@ -1,7 +1,7 @@
 //! The vocabulary of keeping images safely: what an operator limits per
 //! tenant, what a malware scan found, what is quarantined, and the audit
 //! trail of every change (the concerns `LimitsRepo`, `ScanRepo` and
-//! `AuditRepo` of `repo.rs`).
+//! `AuditRepo` of `repo/operations.rs`).
 
 use serde::Serialize;
 
