@@ -4,20 +4,7 @@
 # on_exit, and the $token and $cred of its provision_image.
 set -euo pipefail
 
-# need TOOL...: each TOOL on PATH, or installed with apt-get where that is
-# possible; else a one-line error saying what to install.
-need() {
-  local tool missing=()
-  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  [ ${#missing[@]} = 0 ] && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } || true
-  fi
-  for tool in "${missing[@]}"; do
-    command -v "$tool" >/dev/null ||
-      { echo "$0 needs $tool on PATH: install it (apt-get install ${missing[*]}) and run again" >&2; exit 1; }
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/need.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
