@@ -1,5 +1,8 @@
-//! The console's pages. Every handler reads through the session's scope:
-//! a foreign tenant's item is `not_found`, the same page a missing one gets.
+//! What the console's pages share (errors, sign-in, dates and sizes, ids
+//! as path parts), the front page, `/go` and the embedded assets; a
+//! tenant's page is in `tenants`, a ticket's in `tickets`, beside `events`
+//! and `faqs`. Every handler reads through the session's scope: a foreign
+//! tenant's item is `not_found`, the same page a missing one gets.
 
 use std::sync::Arc;
 
