@@ -4,7 +4,8 @@
 //! - Rendering is CPU work: it runs on `--thumb-workers` threads of its
 //!   own, each under SCHED_IDLE (Linux), so thumbnails cannot take the
 //!   cores the API serves from: a render runs on what the API leaves, and
-//!   a woken API thread takes the core from it at once.
+//!   a woken API thread takes the core from it at once. A render thread
+//!   reads the original itself when the store keeps local files.
 //! - One render per key at a time: concurrent requests for a cold key wait
 //!   for the first (the cache's guard), so twenty at once cost one decode.
 //! - Kept by (SHA-256, width, [`VERSION`]) in an LRU capped in bytes
@@ -244,27 +245,45 @@ impl Thumbs {
             thumb: Arc::new(thumb::placeholder(width)),
             placeholder: true,
         };
-        let bytes = match read(blobs, sha256).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
-                return placeholder();
-            }
+        // A local file is read on the render thread too, so that every
+        // step of a cold thumbnail but the HTTP runs at the render's
+        // priority (a 12 MP photo is megabytes to copy, which on the
+        // runtime's threads cost the API a share of its req/s under cold
+        // thumbnails); other stores are read here, as the network decides.
+        let source = match blobs.local_path(sha256) {
+            Some(path) => Source::File(path),
+            None => match read(blobs, sha256).await {
+                Ok(b) => Source::Bytes(b),
+                Err(e) => {
+                    tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
+                    return placeholder();
+                }
+            },
         };
         let Ok(_permit) = self.permits.acquire().await else {
             return placeholder();
         };
         let rendered = self
             .renderers
-            .run(move || thumb::render(&bytes, width))
+            .run(move || {
+                let bytes = match source {
+                    Source::File(path) => Bytes::from(std::fs::read(path)?),
+                    Source::Bytes(bytes) => bytes,
+                };
+                Ok::<_, std::io::Error>(thumb::render(&bytes, width))
+            })
             .await;
         match rendered {
-            Some(Ok(thumb)) => Served {
+            Some(Ok(Ok(thumb))) => Served {
                 thumb: Arc::new(thumb),
                 placeholder: false,
             },
-            Some(Err(e)) => {
+            Some(Ok(Err(e))) => {
                 tracing::info!(error = %e, sha256, %width, "console: thumbnail refused, placeholder served");
+                placeholder()
+            }
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
                 placeholder()
             }
             None => {
@@ -358,6 +377,14 @@ async fn header_dimensions(
         }
     }
     Ok(thumb::probe(&head).ok())
+}
+
+/// Where a render takes an image's bytes from.
+enum Source {
+    /// The store's own file, read by the render thread.
+    File(std::path::PathBuf),
+    /// Read already, from a store with no local files.
+    Bytes(Bytes),
 }
 
 async fn read(blobs: &dyn BlobStore, sha256: &str) -> helpdesk_store::Result<Bytes> {
