@@ -123,6 +123,20 @@ async fn kill_9_rounds_during_uploads_and_posts_lose_no_acknowledged_write() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(rng.gen_range(50..300))).await;
+        // Each round kills a server that has acknowledged a write in it, so
+        // that no round is empty however slow the backend (PostgreSQL and
+        // S3 on a busy 2-core machine acknowledged 47 writes in 50 rounds
+        // of the plain delay); the writers go on meanwhile.
+        let first_ack = tokio::time::timeout(Duration::from_secs(30), async {
+            while acked.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(
+            first_ack.is_ok(),
+            "round {round}: no write acknowledged in 30 s"
+        );
         server.kill();
         for w in writers {
             w.await.unwrap();
@@ -178,9 +192,5 @@ async fn kill_9_rounds_during_uploads_and_posts_lose_no_acknowledged_write() {
         losses.len()
     );
     assert!(losses.is_empty(), "{losses:#?}");
-    assert!(
-        all.len() >= rounds,
-        "writes were acknowledged in the rounds"
-    );
     server.terminate();
 }
