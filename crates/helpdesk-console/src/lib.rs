@@ -158,3 +158,18 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// A blob's bytes, whole (a zip's entry; a thumbnail's original from a
+/// store with no local files).
+async fn read_blob(
+    blobs: &dyn helpdesk_store::BlobStore,
+    sha256: &str,
+) -> helpdesk_store::Result<bytes::Bytes> {
+    use futures::TryStreamExt;
+    let mut stream = blobs.get(sha256).await?;
+    let mut all = Vec::new();
+    while let Some(chunk) = stream.try_next().await? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(bytes::Bytes::from(all))
+}

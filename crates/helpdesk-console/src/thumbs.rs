@@ -245,6 +245,10 @@ impl Thumbs {
             thumb: Arc::new(thumb::placeholder(width)),
             placeholder: true,
         };
+        let unreadable = |e: &dyn std::fmt::Display| {
+            tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
+            placeholder()
+        };
         // A local file is read on the render thread too, so that every
         // step of a cold thumbnail but the HTTP runs at the render's
         // priority: read here, through the stream's chunks, a 12 MP photo
@@ -252,12 +256,9 @@ impl Thumbs {
         // (bench-console). Other stores are read here, as the network decides.
         let source = match blobs.local_path(sha256) {
             Some(path) => Source::File(path),
-            None => match read(blobs, sha256).await {
+            None => match crate::read_blob(blobs, sha256).await {
                 Ok(b) => Source::Bytes(b),
-                Err(e) => {
-                    tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
-                    return placeholder();
-                }
+                Err(e) => return unreadable(&e),
             },
         };
         let Ok(_permit) = self.permits.acquire().await else {
@@ -282,10 +283,7 @@ impl Thumbs {
                 tracing::info!(error = %e, sha256, %width, "console: thumbnail refused, placeholder served");
                 placeholder()
             }
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, sha256, "console: cannot read an image for its thumbnail");
-                placeholder()
-            }
+            Some(Err(e)) => unreadable(&e),
             None => {
                 tracing::error!(sha256, "console: thumbnail render failed");
                 placeholder()
@@ -385,13 +383,4 @@ enum Source {
     File(std::path::PathBuf),
     /// Read already, from a store with no local files.
     Bytes(Bytes),
-}
-
-async fn read(blobs: &dyn BlobStore, sha256: &str) -> helpdesk_store::Result<Bytes> {
-    let mut stream = blobs.get(sha256).await?;
-    let mut all = Vec::new();
-    while let Some(chunk) = stream.try_next().await? {
-        all.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(all))
 }

@@ -14,10 +14,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::{BufMut, Bytes, BytesMut};
-use futures::TryStreamExt;
 use helpdesk_core::export::{file_name, Manifest, ManifestEntry};
 use helpdesk_core::ImageType;
-use helpdesk_store::{BlobStore, MessageFilter};
+use helpdesk_store::MessageFilter;
 
 use crate::auth::Principal;
 use crate::pages::{failed, Page};
@@ -115,15 +114,6 @@ fn file(
     (head.freeze(), Bytes::copy_from_slice(bytes))
 }
 
-async fn read(blobs: &dyn BlobStore, sha256: &str) -> helpdesk_store::Result<Vec<u8>> {
-    let mut stream = blobs.get(sha256).await?;
-    let mut all = Vec::new();
-    while let Some(chunk) = stream.try_next().await? {
-        all.extend_from_slice(&chunk);
-    }
-    Ok(all)
-}
-
 pub async fn ticket_zip(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<Principal>,
@@ -195,7 +185,7 @@ pub async fn ticket_zip(
             return;
         }
         for entry in &manifest.images {
-            let bytes = match read(blobs.as_ref(), &entry.sha256).await {
+            let bytes = match crate::read_blob(blobs.as_ref(), &entry.sha256).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, sha256 = %entry.sha256, "console: an image of a zip cannot be read; the zip is cut short");
